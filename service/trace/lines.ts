@@ -1,0 +1,66 @@
+// Streams a file (plain or gzip, told apart by its magic bytes) as buffers that hold whole
+// lines only, so parsers can split on bytes and never hold more than one chunk in memory.
+import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { createGunzip } from 'node:zlib'
+
+const CHUNK_BYTES = 1 << 20
+/** A longer line is certainly not a log line: it is skipped, never buffered without bound. */
+export const MAX_LINE_BYTES = 1 << 20
+
+export async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r')
+  try {
+    const magic = Buffer.alloc(2)
+    const { bytesRead } = await handle.read(magic, 0, 2, 0)
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b
+  } finally {
+    await handle.close()
+  }
+}
+
+export function openByteStream(path: string, gzip: boolean): AsyncIterable<Buffer> {
+  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES })
+  if (!gzip) return file
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 })
+  file.on('error', (err) => gunzip.destroy(err))
+  gunzip.on('close', () => file.destroy()) // a reader that stops early must not leak the fd
+  return file.pipe(gunzip)
+}
+
+/**
+ * Yields buffers of complete lines (each ends with '\n', except possibly the file's last).
+ * A line longer than MAX_LINE_BYTES is replaced by the single byte '\u0000' plus '\n' so the
+ * caller still counts it (and reports it) at its right line number.
+ */
+export async function* readLineChunks(path: string): AsyncGenerator<Buffer> {
+  const gzip = await isGzipFile(path)
+  let carry: Buffer | undefined
+  let skippingLongLine = false
+  for await (const piece of openByteStream(path, gzip)) {
+    let chunk: Buffer = piece
+    if (skippingLongLine) {
+      const nl = chunk.indexOf(10)
+      if (nl < 0) continue
+      skippingLongLine = false
+      chunk = chunk.subarray(nl + 1)
+    }
+    if (carry) {
+      chunk = Buffer.concat([carry, chunk])
+      carry = undefined
+    }
+    const lastNl = chunk.lastIndexOf(10)
+    if (lastNl < 0) {
+      if (chunk.length > MAX_LINE_BYTES) {
+        skippingLongLine = true
+        yield Buffer.from([0, 10])
+      } else {
+        carry = chunk
+      }
+      continue
+    }
+    if (lastNl + 1 < chunk.length) carry = chunk.subarray(lastNl + 1)
+    yield chunk.subarray(0, lastNl + 1)
+  }
+  if (carry && carry.length > 0) yield carry
+}

@@ -1,0 +1,92 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { TraceParseError } from '../core/errors.js'
+import { L7_HEADER, detectFormatFromLines, formatTraceRecord, readTrace, writeTrace, type TraceProblem, type TraceRecord } from './index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'l7-trace-reader-'))
+
+async function collect(path: string, options: Parameters<typeof readTrace>[1] = {}): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = []
+  for await (const r of readTrace(path, options)) out.push(r)
+  return out
+}
+
+const sample: TraceRecord[] = [
+  { timeUs: 0, user: 0, method: 'GET', url: '/1.txt', size: 100, status: 0, line: 2 },
+  { timeUs: 1500, user: 3, method: 'POST', url: '/cgi-bin/a b?x=1', size: -1, status: 200, line: 3 },
+  { timeUs: 2_000_000, user: 1, method: 'HEAD', url: '/%41', size: 0, status: 304, line: 4 },
+]
+
+test('our format: write then read gives the same records (spaces in URLs percent-encoded)', async () => {
+  const path = join(dir, 'a.l7')
+  assert.is(await writeTrace(path, sample), 3)
+  const back = await collect(path)
+  assert.equal(back.map((r) => r.url), ['/1.txt', '/cgi-bin/a%20b?x=1', '/%41'])
+  assert.equal(back.map((r) => ({ ...r, url: '' })), sample.map((r) => ({ ...r, url: '' })))
+  assert.is(formatTraceRecord(sample[1]), '1500 3 POST /cgi-bin/a%20b?x=1 - 200')
+})
+
+test('bad lines are reported with 1-based line numbers and skipped; strict throws', async () => {
+  const path = join(dir, 'bad.l7')
+  writeFileSync(path, [L7_HEADER, '0 0 GET /a 10', 'garbage', '', '# comment', '5 1 GET /b x', '7 1 GET /c 3 200', ''].join('\n'))
+  const problems: TraceProblem[] = []
+  const records = await collect(path, { onProblem: (p) => problems.push(p) })
+  assert.equal(records.map((r) => [r.url, r.line]), [['/a', 2], ['/c', 7]])
+  assert.equal(problems.map((p) => p.line), [3, 6])
+  try {
+    await collect(path, { strict: true })
+    assert.unreachable('strict mode must throw')
+  } catch (err) {
+    assert.instance(err, TraceParseError)
+    assert.is((err as TraceParseError).line, 3)
+  }
+})
+
+test('gzip is detected by magic bytes, whatever the name; CRLF lines are read', async () => {
+  const text = ['127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+    'h2 - frank [10/Oct/2000:13:55:38 -0700] "GET /a%20b HTTP/1.1" 404 -'].join('\r\n') + '\r\n'
+  const path = join(dir, 'access.log')
+  writeFileSync(path, gzipSync(text))
+  const records = await collect(path)
+  assert.equal(records.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]), [
+    [0, 0, 'GET', '/apache_pb.gif', 2326, 200],
+    [2_000_000, 1, 'GET', '/a%20b', -1, 404],
+  ])
+})
+
+test('EPA: [DD:HH:MM:SS], URLs with spaces, bytes `-` or missing, quotes inside URLs', async () => {
+  const path = join(dir, 'epa.log')
+  writeFileSync(path, [
+    'a.b.c [29:23:59:59] "GET /x y.html HTTP/1.0" 200 10',
+    'd.e [30:00:00:01] "POST /cgi-bin/q"x HTTP/1.0" 302 -',
+    'd.e [30:00:00:02] "GET /gif/alt= HTTP/1.0" 404',
+    'd.e [30:00:00:03] "GET /" 200 5',
+    'd.e [1995-08-30] "GET /" 200 5',
+  ].join('\n'))
+  const problems: TraceProblem[] = []
+  const records = await collect(path, { onProblem: (p) => problems.push(p) })
+  assert.equal(records.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]), [
+    [0, 0, 'GET', '/x y.html', 10, 200],
+    [2_000_000, 1, 'POST', '/cgi-bin/q"x', -1, 302],
+    [3_000_000, 1, 'GET', '/gif/alt=', -1, 404],
+    [4_000_000, 1, 'GET', '/', 5, 200],
+  ])
+  assert.equal(problems.map((p) => p.line), [5])
+})
+
+test('format detection from the first lines', () => {
+  assert.is(detectFormatFromLines([L7_HEADER]), 'l7')
+  assert.is(detectFormatFromLines(['0 1 GET /a 5']), 'l7')
+  assert.is(detectFormatFromLines(['h [29:23:53:25] "GET / HTTP/1.0" 200 1']), 'epa')
+  assert.is(detectFormatFromLines(['h - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"']), 'combined')
+  assert.is(detectFormatFromLines(['h - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 -']), 'clf')
+  assert.is(detectFormatFromLines(['nonsense']), undefined)
+})
+
+test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+test.run()
