@@ -1,0 +1,111 @@
+// The node's "buffer cache": whole files in memory, bounded in bytes, evicted LRU.
+// LRU rather than GreedyDual-Size because the seed's nodes relied on the OS buffer cache,
+// which is LRU-like, and the simulator models byte-bounded LRU: the same policy keeps real
+// runs and simulated ones comparable. A Map keeps insertion order, so "touch" is delete+set.
+// Misses go through the document root's realpath check and, when configured, the emulated
+// disk; concurrent misses for one file share a single read.
+
+import { readFile, stat } from 'node:fs/promises'
+import mime from 'mime-types'
+import { resolveInside } from './paths.js'
+import type { EmulatedDisk } from './disk.js'
+
+export interface CachedFile {
+  body: Buffer
+  contentType: string
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  bytes: number
+  capacityBytes: number
+  files: number
+  evictions: number
+}
+
+export type Lookup = { file: CachedFile; hit: boolean } | null
+
+export class ContentCache {
+  private readonly entries = new Map<string, CachedFile>()
+  private readonly loading = new Map<string, Promise<CachedFile | null>>()
+  private bytes = 0
+  hits = 0
+  misses = 0
+  evictions = 0
+
+  constructor(
+    private readonly realRoot: string,
+    readonly capacityBytes: number,
+    private readonly disk: EmulatedDisk | null = null,
+  ) {}
+
+  /** The cached file without I/O, counting a hit; undefined if not cached. */
+  peek(rel: string): CachedFile | undefined {
+    const file = this.entries.get(rel)
+    if (file) {
+      this.entries.delete(rel)
+      this.entries.set(rel, file)
+      this.hits++
+    }
+    return file
+  }
+
+  /** The file for a root-relative path, from memory or from disk; null if missing or outside the root. */
+  async get(rel: string): Promise<Lookup> {
+    const cached = this.peek(rel)
+    if (cached) return { file: cached, hit: true }
+    let pending = this.loading.get(rel)
+    if (!pending) {
+      this.misses++
+      pending = this.load(rel).finally(() => this.loading.delete(rel))
+      this.loading.set(rel, pending)
+    }
+    const file = await pending
+    return file ? { file, hit: false } : null
+  }
+
+  private async load(rel: string): Promise<CachedFile | null> {
+    const real = await resolveInside(this.realRoot, rel)
+    if (!real) return null
+    const info = await stat(real).catch(() => null)
+    if (!info || !info.isFile()) return null
+    if (this.disk) await this.disk.read(info.size)
+    const body = await readFile(real).catch(() => null)
+    if (!body) return null
+    const file = { body, contentType: mime.contentType(rel.slice(rel.lastIndexOf('/') + 1)) || 'application/octet-stream' }
+    this.insert(rel, file)
+    return file
+  }
+
+  private insert(rel: string, file: CachedFile): void {
+    const size = file.body.length
+    // A file larger than the whole cache is served but never cached (it would evict everything).
+    if (size > this.capacityBytes) return
+    const old = this.entries.get(rel)
+    if (old) {
+      this.bytes -= old.body.length
+      this.entries.delete(rel)
+    }
+    while (this.bytes + size > this.capacityBytes) {
+      const oldest = this.entries.keys().next()
+      if (oldest.done) break
+      this.bytes -= this.entries.get(oldest.value)!.body.length
+      this.entries.delete(oldest.value)
+      this.evictions++
+    }
+    this.entries.set(rel, file)
+    this.bytes += size
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      bytes: this.bytes,
+      capacityBytes: this.capacityBytes,
+      files: this.entries.size,
+      evictions: this.evictions,
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { rm, symlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { startNode, type ClusterNode } from './node.js'
+import { fileBytes, get, makeDocroot, rawExchange } from './testing.js'
+import { signHandoff } from './credential.js'
+
+const SIZES = [0, 1, 1000, 65536, 1_000_000, 3_000_000]
+let root = ''
+let node: ClusterNode
+
+test.before(async () => {
+  root = await makeDocroot(SIZES)
+  await writeFile(join(root, 'index.html'), '<h1>hi</h1>')
+  await writeFile(join(dirname(root), 'l7-outside-secret.txt'), 'secret')
+  await symlink(join(dirname(root), 'l7-outside-secret.txt'), join(root, 'escape.txt'))
+  node = await startNode({ id: 1, docroot: root, cacheBytes: 2_000_000, token: 't0k' })
+})
+
+test.after(async () => {
+  await node.close()
+  await rm(root, { recursive: true, force: true })
+  await rm(join(dirname(root), 'l7-outside-secret.txt'), { force: true })
+})
+
+test('every size from 0 B to 3 MB comes back byte for byte, twice (miss then hit or uncached)', async () => {
+  for (const size of SIZES) {
+    for (const round of [0, 1]) {
+      const [res] = await rawExchange(node.port, get(`/${size}.bin`))
+      assert.is(res.status, 200)
+      assert.ok(res.body.equals(fileBytes(size)), `bytes of ${size}`)
+      assert.is(res.headers['x-l7-node'], '1')
+      assert.is(res.headers['x-l7-route'], 'local')
+      assert.is(res.headers['content-type'], 'application/octet-stream')
+      // 3 MB is larger than the 2 MB cache: never cached, always a miss.
+      assert.is(res.headers['x-l7-cache'], round === 1 && size <= 1_000_000 ? 'hit' : 'miss')
+    }
+  }
+})
+
+test('keep-alive: several requests, HEAD included, on one connection', async () => {
+  const req = get('/1000.bin', '', '1.1') + `HEAD /65536.bin HTTP/1.1\r\nHost: x\r\n\r\n` + get('/index.html', 'Connection: close\r\n', '1.1')
+  const res = await rawExchange(node.port, req, 3, [false, true, false])
+  assert.is(res.length, 3)
+  assert.ok(res[0].body.equals(fileBytes(1000)))
+  assert.is(res[0].headers.connection, 'keep-alive')
+  assert.is(res[1].headers['content-length'], '65536')
+  assert.is(res[1].body.length, 0)
+  assert.is(res[2].body.toString(), '<h1>hi</h1>')
+  assert.is(res[2].headers['content-type'], 'text/html; charset=utf-8')
+  assert.is(res[2].headers.connection, 'close')
+})
+
+test('HTTP/1.0 closes unless keep-alive is asked for', async () => {
+  const res = await rawExchange(node.port, get('/1.bin') + get('/1.bin'), 2)
+  assert.is(res.length, 1)
+  const ka = await rawExchange(node.port, get('/1.bin', 'Connection: keep-alive\r\n') + get('/1.bin'), 2)
+  assert.is(ka.length, 2)
+})
+
+test('status codes: 404, 405, 400, 414, 431, 505', async () => {
+  assert.is((await rawExchange(node.port, get('/nope.bin')))[0].status, 404)
+  assert.is((await rawExchange(node.port, `POST /1.bin HTTP/1.1\r\nContent-Length: 0\r\n\r\n`))[0].status, 405)
+  assert.is((await rawExchange(node.port, `GARBAGE\r\n\r\n`))[0].status, 400)
+  assert.is((await rawExchange(node.port, `GET /x HTTP/1.1\r\nBad Header\r\n\r\n`))[0].status, 400)
+  assert.is((await rawExchange(node.port, `GET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`))[0].status, 414)
+  assert.is((await rawExchange(node.port, `GET / HTTP/1.1\r\nX: ${'b'.repeat(17000)}\r\n\r\n`))[0].status, 431)
+  assert.is((await rawExchange(node.port, `GET / HTTP/2.0\r\n\r\n`))[0].status, 505)
+  assert.is((await rawExchange(node.port, `GET /1.bin HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello`))[0].status, 400)
+})
+
+test('path traversal never leaves the root', async () => {
+  for (const path of ['/../l7-outside-secret.txt', '/%2e%2e/l7-outside-secret.txt', '/sub/..%2f..%2fl7-outside-secret.txt', '/a%00b', '/%zz', '/..\\x', 'http://h/../x']) {
+    const [res] = await rawExchange(node.port, get(path))
+    assert.ok(res.status === 400 || res.status === 404, `${path}: ${res.status}`)
+    assert.not.ok(res.body.toString().includes('secret'), path)
+  }
+  const [sym] = await rawExchange(node.port, get('/escape.txt'))
+  assert.is(sym.status, 404)
+  const [abs] = await rawExchange(node.port, get('http://example/1000.bin'))
+  assert.is(abs.status, 200)
+})
+
+test('a forged or stale credential is refused with 403', async () => {
+  const forged = `x-l7-handoff: 1.dispatched.${Date.now()}.${'0'.repeat(64)}\r\n`
+  assert.is((await rawExchange(node.port, get('/1.bin', forged)))[0].status, 403)
+  const wrongToken = `x-l7-handoff: ${signHandoff('other', 1, 'dispatched', 'GET', '/1.bin')}\r\n`
+  assert.is((await rawExchange(node.port, get('/1.bin', wrongToken)))[0].status, 403)
+  const otherTarget = `x-l7-handoff: ${signHandoff('t0k', 1, 'dispatched', 'GET', '/1000.bin')}\r\n`
+  assert.is((await rawExchange(node.port, get('/1.bin', otherTarget)))[0].status, 403)
+  const good = `x-l7-handoff: ${signHandoff('t0k', 1, 'dispatched', 'GET', '/1.bin')}\r\n`
+  const [ok] = await rawExchange(node.port, get('/1.bin', good))
+  assert.is(ok.status, 200)
+  assert.is(ok.headers['x-l7-route'], 'handoff')
+})
+
+test('a silent half-sent request is timed out', async () => {
+  const quick = await startNode({ id: 2, docroot: root, adminPort: null, idleTimeoutMs: 200 })
+  try {
+    const started = Date.now()
+    const res = await rawExchange(quick.port, 'GET /1.bin HTTP/1.1\r\n', 1)
+    assert.ok(Date.now() - started < 3000)
+    assert.ok(res.length === 0 || res[0].status === 408)
+  } finally {
+    await quick.close()
+  }
+})
+
+test('relay handoff with a fixed decision: the peer serves, the response streams back', async () => {
+  const b = await startNode({ id: 8, docroot: root, token: 'k', adminPort: null })
+  const a = await startNode({ id: 7, docroot: root, token: 'k', adminPort: null, peers: { 8: `127.0.0.1:${b.port}` }, decide: () => ({ node: 8, route: 'dispatched' }) })
+  try {
+    for (const size of [0, 1000, 3_000_000]) {
+      const [res] = await rawExchange(a.port, get(`/${size}.bin`))
+      assert.is(res.status, 200)
+      assert.is(res.headers['x-l7-node'], '8')
+      assert.is(res.headers['x-l7-route'], 'handoff')
+      assert.ok(res.body.equals(fileBytes(size)))
+    }
+    const ka = await rawExchange(a.port, get('/1.bin', '', '1.1') + get('/1000.bin', '', '1.1'), 2)
+    assert.is(ka.length, 2)
+    assert.is(a.metrics.handoffsOut, 5)
+    assert.is(b.metrics.handoffsIn, 5)
+    // The peer dies: requests are retried on the next choice and still answered.
+    await b.close()
+    const [res] = await rawExchange(a.port, get('/1000.bin'))
+    assert.is(res.status, 200)
+    assert.is(res.headers['x-l7-node'], '7')
+    assert.ok(a.metrics.handoffRetries >= 1)
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+test('admin port: /metrics and /healthz', async () => {
+  const metrics = await (await fetch(`http://127.0.0.1:${node.adminPort}/metrics`)).text()
+  assert.match(metrics, /l7_node_requests_total\{node="1",route="local"\} \d+/)
+  assert.match(metrics, /l7_node_cache_hits_total\{node="1"\} [1-9]/)
+  assert.match(metrics, /l7_node_handoff_refused_total\{node="1"\} 3/)
+  const health = (await (await fetch(`http://127.0.0.1:${node.adminPort}/healthz`)).json()) as { ok: boolean }
+  assert.is(health.ok, true)
+})
+
+test.run()
