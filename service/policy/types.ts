@@ -11,7 +11,7 @@ export type PolicyName = (typeof POLICY_NAMES)[number]
 export type RateEstimator = 'ewma' | 'window' | 'literal'
 
 export interface PolicyParams {
-  /** Node table size: node ids are 0 .. maxNodes-1 (at least 64). */
+  /** Node table size: node ids are 0 .. maxNodes-1 (1 to 64; server sets are 64-bit masks). */
   maxNodes: number
   /** Target table capacity (open addressing); cold targets are evicted when full. */
   targetCapacity: number
@@ -106,22 +106,39 @@ export interface Scheduler {
   close(): void
 }
 
+// Where each default comes from (see service/policy/README.md and ALGORITHMS.md).
 export const DEFAULT_PARAMS: Readonly<PolicyParams> = Object.freeze({
+  /** The node table holds 64 nodes (the issue's minimum; server sets are 64-bit masks). */
   maxNodes: 64,
+  /** Ours: 65,536 targets, 64 bytes each in Wasm (4 MiB); the seed's file set has 2,000. */
   targetCapacity: 1 << 16,
+  /** Ours: large enough for the dispatcher's adaptive batches (Aron et al. 2000 batch per round trip). */
   batchCapacity: 4096,
+  /** Pai et al. 1998 T_low = 25 [V-2nd]. */
   tLow: 25,
+  /** Pai et al. 1998 T_high = 65 [V-2nd]. */
   tHigh: 65,
+  /** LARD/R K = 20 s [unverified] (IPVS lblcr uses 24 h). */
   shrinkSeconds: 20,
+  /** Seed Fig. 11 MAX_LOAD = 80, taken by the seed from Pai et al. [paper]. */
   maxLoad: 80,
+  /** Seed Fig. 11 gives no cost values. Hit: 1, Aron et al. 1999's locality cost of a cached target [inferred]. */
   hitCost: 1,
+  /** Miss: 50, Aron et al. 1999's miss cost [V]. */
   missCost: 50,
-  balCost: 1,
-  invalCost: 1000,
+  /** Balance cost of a node under MAX_LOAD: the same constant for every such node, 0 [inferred]. */
+  balCost: 0,
+  /** Cost of a node at MAX_LOAD or above: Aron et al. 1999's "infinity", as a large finite number [inferred]. */
+  invalCost: 1_000_000,
+  /** Seed: a target is hot at 200 requests per second [paper]. */
   hotThreshold: 200,
+  /** Seed leaves the unit time open; 1 s matches the threshold's unit [inferred]. */
   unitTimeUs: 1_000_000,
+  /** Ours: an exponentially decayed count, stable under bursts; 'literal' keeps the seed's reading. */
   rateEstimator: 'ewma',
+  /** HAProxy hash-balance-factor 125 (its recommended range is 125 to 200) [V]. */
   balanceFactorPercent: 125,
+  /** Ours: 100 ring points per node (HAProxy uses weight-scaled points; Envoy 1024 total by default). */
   ringPointsPerNode: 100,
 })
 

@@ -1,0 +1,32 @@
+// The policy core's front door: schedulers (Wasm core or TypeScript reference, same
+// decisions), the DS node-local table, and URL hashing.
+import { InvalidArgumentError } from '../core/errors.js'
+import { checkPolicy, resolveParams } from './params.js'
+import { createReferenceScheduler, ReferenceLocalTable } from './reference/index.js'
+import type { LocalTable, PolicyName, PolicyParams, Scheduler } from './types.js'
+
+export * from './types.js'
+export { hashKey, hashPath as hashPathTs, hashRequestLine as hashRequestLineTs } from './hash.js'
+
+export type Impl = 'wasm' | 'ts'
+
+function checkImpl(impl: string): void {
+  if (impl !== 'wasm' && impl !== 'ts') throw new InvalidArgumentError(`impl must be wasm or ts, got ${impl}`)
+}
+
+/** A scheduler for `policy`: the Wasm core by default, or the TypeScript reference. */
+export function createScheduler(policy: PolicyName, params: Partial<PolicyParams> = {}, impl: Impl = 'wasm'): Scheduler {
+  checkPolicy(policy)
+  checkImpl(impl)
+  const resolved = Object.freeze(resolveParams(params))
+  if (impl === 'ts') return createReferenceScheduler(policy, resolved)
+  throw new InvalidArgumentError('the Wasm scheduler is not built yet: use impl "ts"')
+}
+
+/** The DS node half: targets assigned to this node and their rates. */
+export function createLocalTable(params: Partial<PolicyParams> = {}, impl: Impl = 'wasm'): LocalTable {
+  checkImpl(impl)
+  const resolved = Object.freeze(resolveParams(params))
+  if (impl === 'ts') return new ReferenceLocalTable(resolved)
+  throw new InvalidArgumentError('the Wasm local table is not built yet: use impl "ts"')
+}
