@@ -1,17 +1,13 @@
-// Hashing the request target from the raw request bytes. The policy core owns the hash
-// (its Wasm RequestHasher and the TS hashKey must agree with the dispatcher's reference);
-// this file only adapts it to the node.
-// TEMPORARY until service/policy/index.ts lands: FNV-1a 32 over the path bytes.
+// Hashing the request target straight from the raw request bytes. The policy core owns the
+// hash (its Wasm RequestHasher and the TypeScript hashPath agree bit for bit, and both agree
+// with hashKey(path) that the dispatcher's reference and the replay tools use); this file
+// only picks the implementation for the node.
 
+import { hashPathTs } from '../policy/index.js'
+
+/** Hash of the target path held in buf[start, end) (no query). */
 export type TargetHasher = (buf: Buffer, start: number, end: number) => number
 
 export async function createTargetHasher(): Promise<TargetHasher> {
-  return (buf, start, end) => {
-    let h = 0x811c9dc5
-    for (let i = start; i < end; i++) {
-      h ^= buf[i]
-      h = Math.imul(h, 0x01000193)
-    }
-    return h >>> 0
-  }
+  return (buf, start, end) => hashPathTs(buf, start, end)
 }

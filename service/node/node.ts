@@ -144,7 +144,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
 
   function decide(hash: number, path: string): Decision | Promise<Decision> {
     if (options.decide) return options.decide(hash, path)
-    if (!link) return { node: self, route: 'local' }
+    // No dispatcher: alone, every request is local; with known peers, chbl over them.
+    if (!link) return peers.size === 0 ? { node: self, route: 'local' } : fallbackDecision(hash)
     if (link.policy === 'ds' && localTable && localTable.check(hash, performance.now() * 1000, inFlight)) {
       link.reportLocal(hash)
       return { node: self, route: 'local' }
@@ -173,8 +174,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   }
 
   /** The request is finished: release what its decision counted. */
-  function finished(hash: number, decision: Decision | { node: number; route: 'handoff-in' }): void {
-    if (decision.route === 'fallback') fallback.release(decision.node)
+  function finished(hash: number, decision: Decision | { node: number; route: 'handoff-in' | 'fallback-in' }): void {
+    if (decision.route === 'fallback') fallback.release(decision.node, hash)
     else if (decision.node === self && (decision.route === 'dispatched' || decision.route === 'handoff-in')) link?.done(hash)
   }
 
@@ -310,7 +311,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     if (adopted) {
       metrics.handoffsInFd++
       return afterServe(serveLocal(socket, head, rel, adopted === 'dispatched' ? 'handoff' : 'fallback'), () =>
-        finished(hashOf(bytes, head), adopted === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback' }),
+        finished(hashOf(bytes, head), adopted === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
       )
     }
     const credential = headerValue(head, HANDOFF_HEADER)
@@ -323,7 +324,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       }
       metrics.handoffsIn++
       return afterServe(serveLocal(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback'), () =>
-        finished(hashOf(bytes, head), route === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback' }),
+        finished(hashOf(bytes, head), route === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
       )
     }
 
@@ -551,6 +552,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       await link?.close()
       await Promise.all([...peers.values()].map((p) => p.pool?.destroy().catch(() => {})))
       localTable?.close()
+      fallback.close()
     },
   }
 }

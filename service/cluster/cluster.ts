@@ -1,0 +1,255 @@
+// `l7 cluster`: a dispatcher and N nodes on this machine, each its own process, started and
+// watched by this (parent) process. The parent relays socket handoffs between sibling nodes
+// (file-descriptor passing: a child cannot send to a sibling directly), restarts nothing on
+// its own, and stops every child when closed. Children exit by themselves when the parent
+// dies (they watch their IPC channel), so there are no orphans.
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { InvalidArgumentError, L7Error } from '../core/errors.js'
+import type { PolicyName } from '../policy/types.js'
+import { POLICY_NAMES } from '../policy/types.js'
+import type { DiskModel } from '../node/disk.js'
+import { DEFAULT_CACHE_BYTES } from '../node/node.js'
+import { writeFileSet } from './fileset.js'
+import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
+
+const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
+const READY_TIMEOUT_MS = 20_000
+
+export interface ClusterOptions {
+  nodes?: number
+  policy?: PolicyName
+  /** Serve this directory; without it, `files` SURGE-like files are generated in a temp dir. */
+  docroot?: string
+  files?: number
+  seed?: number
+  host?: string
+  /** Dispatcher port; nodes listen on port+1 .. port+N. 0 = every port ephemeral. */
+  port?: number
+  cacheBytes?: number
+  disk?: DiskModel | null
+  handoff?: 'relay' | 'fd'
+  token?: string
+  /** false = no dispatcher: nodes route by chbl over the static membership. */
+  dispatcher?: boolean
+}
+
+export interface ClusterChild {
+  role: 'node' | 'dispatcher'
+  id: number
+  process: ChildProcess
+  url: string
+  port: number
+  adminPort: number | null
+}
+
+export interface RunningCluster {
+  /** ws:// URL of the dispatcher, or null when started without one. */
+  dispatcher: string | null
+  nodes: string[]
+  admin: string[]
+  docroot: string
+  children: ClusterChild[]
+  /** The ready line's JSON. */
+  readyInfo(): { dispatcher: string | null; nodes: string[]; admin: string[]; docroot: string }
+  /** Kill one node's process (tests: a node failing). */
+  killNode(id: number, signal?: NodeJS.Signals): Promise<void>
+  /** Kill the dispatcher's process (tests: the dispatcher failing). */
+  killDispatcher(signal?: NodeJS.Signals): Promise<void>
+  /** Start the dispatcher again on the same port. */
+  restartDispatcher(): Promise<void>
+  close(): Promise<void>
+}
+
+function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { type: 'ready' }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new L7Error('L7_CLUSTER_START', `${what} did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS)
+    const onMessage = (m: ChildMessage) => {
+      if (m.type === 'ready') done(null, m)
+      else if (m.type === 'failed') done(new L7Error('L7_CLUSTER_START', `${what} failed to start: ${m.message}`))
+    }
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new L7Error('L7_CLUSTER_START', `${what} exited during start-up (${signal ?? `code ${code}`})`))
+    function done(err: Error | null, m?: ChildMessage & { type: 'ready' }) {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (err) reject(err)
+      else resolve(m!)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+function spawnChild(config: ChildConfig): ChildProcess {
+  return fork(CHILD_SCRIPT, [], {
+    env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill(signal)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
+  const count = options.nodes ?? 4
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new InvalidArgumentError(`--nodes must be 1..64, got ${count}`)
+  const policy = options.policy ?? 'ds'
+  if (!POLICY_NAMES.includes(policy)) throw new InvalidArgumentError(`unknown policy ${policy} (one of ${POLICY_NAMES.join(', ')})`)
+  const basePort = options.port ?? 8080
+  if (!Number.isInteger(basePort) || basePort < 0 || (basePort > 0 && basePort + count > 65535)) {
+    throw new InvalidArgumentError(`--port must leave room for ${count} nodes below 65536, got ${basePort}`)
+  }
+  const host = options.host ?? '127.0.0.1'
+  const token = options.token ?? randomBytes(16).toString('hex')
+  const withDispatcher = options.dispatcher !== false
+
+  let docroot: string
+  let generated: string | null = null
+  if (options.docroot) {
+    const info = await stat(options.docroot).catch(() => null)
+    if (!info?.isDirectory()) throw new InvalidArgumentError(`--docroot ${options.docroot} is not a directory`)
+    docroot = options.docroot
+  } else {
+    generated = await mkdtemp(join(tmpdir(), 'l7-cluster-'))
+    docroot = generated
+    await writeFileSet(docroot, options.files ?? 2000, options.seed ?? 1)
+  }
+
+  const children: ClusterChild[] = []
+  let dispatcherChild: ClusterChild | null = null
+  let dispatcherConfig: ChildConfig | null = null
+  const nodesById = new Map<number, ClusterChild>()
+  let closed = false
+
+  async function cleanup(): Promise<void> {
+    closed = true
+    await Promise.all(children.map((c) => stopChild(c.process)))
+    if (generated) await rm(generated, { recursive: true, force: true })
+  }
+
+  // If this process dies for any reason, take the children along (they also watch 'disconnect').
+  const onExit = () => {
+    for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGKILL')
+  }
+  process.on('exit', onExit)
+
+  try {
+    if (withDispatcher) {
+      dispatcherConfig = { role: 'dispatcher', host, port: basePort, policy, token }
+      const proc = spawnChild(dispatcherConfig)
+      const ready = await waitReady(proc, 'the dispatcher')
+      dispatcherChild = { role: 'dispatcher', id: -1, process: proc, url: ready.url, port: ready.port, adminPort: null }
+      children.push(dispatcherChild)
+    }
+    const started = await Promise.all(
+      Array.from({ length: count }, async (_, id) => {
+        const proc = spawnChild({
+          role: 'node',
+          id,
+          docroot,
+          host,
+          port: basePort === 0 ? 0 : basePort + 1 + id,
+          cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+          disk: options.disk ?? null,
+          token,
+          dispatcher: dispatcherChild?.url ?? null,
+          handoff: options.handoff ?? 'relay',
+        })
+        const entry: ClusterChild = { role: 'node', id, process: proc, url: '', port: 0, adminPort: null }
+        children.push(entry)
+        const ready = await waitReady(proc, `node ${id}`)
+        if (ready.role !== 'node') throw new L7Error('L7_CLUSTER_START', `node ${id} reported as ${ready.role}`)
+        Object.assign(entry, { url: ready.url, port: ready.port, adminPort: ready.adminPort })
+        return entry
+      }),
+    )
+    for (const n of started) nodesById.set(n.id, n)
+  } catch (err) {
+    process.off('exit', onExit)
+    await cleanup()
+    throw err
+  }
+
+  // Static membership for nodes without a dispatcher (with one, membership comes from it).
+  if (!withDispatcher) {
+    const peers: Record<number, string> = {}
+    for (const n of nodesById.values()) peers[n.id] = n.url.replace('http://', '')
+    for (const n of nodesById.values()) n.process.send({ type: 'peers', peers } satisfies ParentMessage)
+  }
+
+  // Relay fd handoffs between siblings. If the chosen node is gone, the socket goes back to
+  // the sender marked fallback: it serves the request itself, and the client gets an answer.
+  for (const node of nodesById.values()) {
+    node.process.on('message', (m: ChildMessage, handle?: net.Socket) => {
+      if (m.type !== 'handoff' || !handle) return
+      const to = nodesById.get(m.to)
+      const adopt: ParentMessage = { type: 'adopt', route: m.route, bytes: m.bytes }
+      const deliver = (target: ClusterChild, message: ParentMessage): boolean => {
+        if (!target.process.connected) return false
+        try {
+          return target.process.send(message, handle, { keepOpen: false }) || true
+        } catch {
+          return false
+        }
+      }
+      if (to && deliver(to, adopt)) return
+      const back = nodesById.get(m.from)
+      if (back && deliver(back, { type: 'adopt', route: 'fallback', bytes: m.bytes })) return
+      handle.destroy()
+    })
+    node.process.on('exit', () => {
+      if (!closed) nodesById.delete(node.id)
+    })
+  }
+
+  const nodes = [...nodesById.values()].sort((a, b) => a.id - b.id)
+  const info = {
+    dispatcher: dispatcherChild?.url ?? null,
+    nodes: nodes.map((n) => n.url),
+    admin: nodes.map((n) => (n.adminPort === null ? '' : `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${n.adminPort}`)),
+    docroot,
+  }
+
+  return {
+    ...info,
+    children,
+    readyInfo: () => info,
+    async killNode(id, signal = 'SIGKILL') {
+      const n = children.find((c) => c.role === 'node' && c.id === id)
+      if (n) await stopChild(n.process, signal)
+    },
+    async killDispatcher(signal = 'SIGKILL') {
+      if (dispatcherChild) await stopChild(dispatcherChild.process, signal)
+    },
+    async restartDispatcher() {
+      if (!dispatcherChild || !dispatcherConfig || dispatcherConfig.role !== 'dispatcher') return
+      await stopChild(dispatcherChild.process)
+      const proc = spawnChild({ ...dispatcherConfig, port: dispatcherChild.port })
+      await waitReady(proc, 'the dispatcher')
+      const index = children.indexOf(dispatcherChild)
+      dispatcherChild = { ...dispatcherChild, process: proc }
+      children[index] = dispatcherChild
+    },
+    async close() {
+      if (closed) return
+      process.off('exit', onExit)
+      await cleanup()
+    },
+  }
+}

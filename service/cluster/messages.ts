@@ -1,0 +1,46 @@
+// IPC messages between `l7 cluster` (the parent) and its children (dispatcher, nodes).
+// Sent with serialization 'advanced', so Buffers travel as they are; a client socket
+// travels as the message's handle (file-descriptor passing).
+
+import type { PolicyName } from '../policy/types.js'
+import type { DiskModel } from '../node/disk.js'
+import type { HandoffRoute } from '../node/credential.js'
+
+export interface NodeChildConfig {
+  role: 'node'
+  id: number
+  docroot: string
+  host: string
+  port: number
+  cacheBytes: number
+  disk: DiskModel | null
+  token: string
+  /** ws://host:port of the dispatcher, or null (no dispatcher: chbl over `peers`). */
+  dispatcher: string | null
+  handoff: 'relay' | 'fd'
+}
+
+export interface DispatcherChildConfig {
+  role: 'dispatcher'
+  host: string
+  port: number
+  policy: PolicyName
+  token: string
+}
+
+export type ChildConfig = NodeChildConfig | DispatcherChildConfig
+
+export type ChildMessage =
+  | { type: 'ready'; role: 'node'; id: number; port: number; adminPort: number | null; url: string }
+  | { type: 'ready'; role: 'dispatcher'; port: number; url: string }
+  | { type: 'failed'; message: string }
+  /** A node hands a client socket (the message's handle) to node `to`. */
+  | { type: 'handoff'; from: number; to: number; route: HandoffRoute; bytes: Uint8Array }
+  | { type: 'status'; id: number; load: number; requests: number }
+
+export type ParentMessage =
+  | { type: 'adopt'; route: HandoffRoute; bytes: Uint8Array }
+  | { type: 'peers'; peers: Record<number, string> }
+  | { type: 'stop' }
+
+export const CHILD_CONFIG_ENV = 'L7_CLUSTER_CHILD'
