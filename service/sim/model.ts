@@ -1,0 +1,627 @@
+// The discrete-event model of a content-aware web cluster (Aron et al. 2000's architecture,
+// as the seed built it): clients -> round-robin front -> receiving node -> (DS fast path, or
+// the dispatcher) -> serving node, possibly after a handoff -> response over the node's link.
+//
+// Every resource (a node's CPU, disk and link, the dispatcher's CPU) is a FIFO server kept as
+// one "free at" time: a job arriving at t starts at max(t, free) and the server is free again
+// after its service time. That is exact FIFO as long as each server's jobs are offered in
+// arrival order, which the event structure below guarantees (each offer happens at the current
+// event time, or at a time derived from a FIFO server fed in event order). So queues cost no
+// events; a request costs about four: arrival, parsed (or served), disk done on a miss, complete.
+// Per-request state lives in typed arrays indexed by a slot (the user equivalent itself in a
+// closed loop), so the hot loop allocates nothing.
+
+import type { LocalTable, Scheduler } from '../policy/types.js'
+import { InvalidArgumentError } from '../core/errors.js'
+import { EventQueue } from './event-queue.js'
+import { LatencyHistogram } from './histogram.js'
+import { LruCache } from './lru.js'
+import { Random } from './random.js'
+import type { SimConfig, SimResult, SimWorkload } from './types.js'
+
+/** The policy under test: the dispatcher's scheduler and, for DS, the nodes' local tables. */
+export interface SimPolicy {
+  scheduler: Scheduler
+  createLocalTable?: () => LocalTable
+}
+
+const ARRIVE = 0 // slot: a closed-loop user sends its next request
+const PARSED = 1 // slot: the receiving node parsed it and must ask the dispatcher
+const DECIDE = 2 // node: the dispatcher processes that node's message
+const REPLY = 3 // node: the dispatcher's reply reaches the node
+const SERVE = 4 // slot: the serving node starts on the request (locally, or after a handoff)
+const DISK_DONE = 5 // slot: the miss was read from disk
+const COMPLETE = 6 // slot: the response has left the serving node
+const TRACE_ARRIVAL = 7 // trace index: an open-loop request arrives
+const KIND_BITS = 3
+
+const VIA_LOCAL = 0 // served where it arrived without asking (DS)
+const VIA_SELF = 1 // the dispatcher chose the receiving node
+const VIA_HANDOFF = 2 // the dispatcher chose another node
+
+export function runClusterModel(config: SimConfig, workload: SimWorkload, policy: SimPolicy): SimResult {
+  return new ClusterModel(config, workload, policy).run()
+}
+
+class ClusterModel {
+  private readonly cfg: SimConfig
+  private readonly w: SimWorkload
+  private readonly sched: Scheduler
+  private readonly nodes: number
+  private readonly ds: boolean
+  private readonly local: LocalTable[] = []
+  private readonly caches: LruCache[] = []
+  private readonly rng: Random
+  private readonly uniform: () => number
+  private readonly queue: EventQueue // work in progress: a few events per active request
+  private readonly thinking: EventQueue // users' next arrivals after OFF times (one per idle user)
+  private readonly sizes: Float64Array
+  private readonly hashes: Uint32Array
+  private readonly warmupEndUs: number
+  private readonly endUs: number
+  private readonly bytesPerUs: number
+
+  // Per node.
+  private readonly cpuFree: Float64Array
+  private readonly diskFree: Float64Array
+  private readonly linkFree: Float64Array
+  private readonly active: Int32Array
+  private readonly busyChannel: Uint8Array // a message to the dispatcher is unanswered
+  private readonly pendHead: Int32Array // requests waiting for the next message (list via slotNext)
+  private readonly pendTail: Int32Array
+  private readonly flightHead: Int32Array // requests in the unanswered message
+  private readonly flightLoad: Int32Array // load the node reported with that message
+  // DONE frames (no answer) wait in the dispatcher's inbox until processed; loads matter
+  // only when decide() runs, so they are applied then, in order, without events of their own.
+  private inboxNode = new Int32Array(1024)
+  private inboxHash = new Uint32Array(1024)
+  private inboxAt = new Float64Array(1024) // when the dispatcher has processed the record
+  private inboxHead = 0
+  private inboxTail = 0
+  private obsHashes: Uint32Array[] = [] // DS: local serves since the last message (hash, count)
+  private obsCounts: Int32Array[] = []
+  private obsLen: Int32Array
+  private flightObsHashes: Uint32Array[] = []
+  private flightObsCounts: Int32Array[] = []
+  private flightObsLen: Int32Array
+  private readonly servedInWindow: Float64Array
+  private readonly cpuBusy: Float64Array
+  private readonly diskBusy: Float64Array
+  private readonly linkBusy: Float64Array
+  private dispatcherFree = 0
+  private dispatcherBusy = 0
+  private roundRobin = 0
+
+  // Per slot (closed loop: slot = user equivalent).
+  private slotCapacity: number
+  private slotFile: Int32Array
+  private slotRecv: Int32Array
+  private slotServer: Int32Array
+  private slotVia: Uint8Array
+  private slotHit: Uint8Array
+  private slotNext: Int32Array
+  private slotStart: Float64Array
+  private freeSlots: Int32Array // open loop only
+  private freeCount = 0
+  // Closed loop user state.
+  private ueSeqPos: Int32Array
+  private ueFileIdx: Int32Array
+
+  // Counters.
+  private started = 0
+  private completed = 0
+  private measured = 0
+  private hits = 0
+  private localServed = 0
+  private handoffs = 0
+  private messages = 0
+  private decideCalls = 0
+  private decided = 0
+  private readonly latency = new LatencyHistogram()
+
+  constructor(config: SimConfig, workload: SimWorkload, policy: SimPolicy) {
+    if (!Number.isInteger(config.nodes) || config.nodes < 1 || config.nodes > policy.scheduler.params.maxNodes)
+      throw new InvalidArgumentError(`nodes must be 1..${policy.scheduler.params.maxNodes}, got ${config.nodes}`)
+    if (workload.kind === 'closed' && (!Number.isInteger(config.users) || config.users < 1))
+      throw new InvalidArgumentError(`users must be a positive integer, got ${config.users}`)
+    if (!(config.durationSeconds > 0)) throw new InvalidArgumentError('duration must be positive')
+    if (!(config.warmupSeconds >= 0)) throw new InvalidArgumentError('warm-up must not be negative')
+    if (workload.files.sizes.length === 0) throw new InvalidArgumentError('the workload has no files')
+    this.cfg = config
+    this.w = workload
+    this.sched = policy.scheduler
+    this.nodes = config.nodes
+    this.ds = policy.scheduler.policy === 'ds'
+    this.rng = new Random(config.seed)
+    this.uniform = () => this.rng.next()
+    this.sizes = workload.files.sizes
+    this.hashes = workload.files.hashes
+    this.warmupEndUs = config.warmupSeconds * 1e6
+    this.endUs = this.warmupEndUs + config.durationSeconds * 1e6
+    this.bytesPerUs = config.costs.linkMbps / 8
+
+    const n = this.nodes
+    this.cpuFree = new Float64Array(n)
+    this.diskFree = new Float64Array(n)
+    this.linkFree = new Float64Array(n)
+    this.active = new Int32Array(n)
+    this.busyChannel = new Uint8Array(n)
+    this.pendHead = new Int32Array(n).fill(-1)
+    this.pendTail = new Int32Array(n).fill(-1)
+    this.flightHead = new Int32Array(n).fill(-1)
+    this.flightLoad = new Int32Array(n)
+    this.obsLen = new Int32Array(n)
+    this.flightObsLen = new Int32Array(n)
+    this.servedInWindow = new Float64Array(n)
+    this.cpuBusy = new Float64Array(n)
+    this.diskBusy = new Float64Array(n)
+    this.linkBusy = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      this.sched.addNode(i, 1)
+      this.caches.push(new LruCache(config.cacheBytes, this.sizes))
+      this.obsHashes.push(new Uint32Array(OBS_CAPACITY))
+      this.obsCounts.push(new Int32Array(OBS_CAPACITY))
+      this.flightObsHashes.push(new Uint32Array(OBS_CAPACITY))
+      this.flightObsCounts.push(new Int32Array(OBS_CAPACITY))
+      if (this.ds) {
+        if (!policy.createLocalTable) throw new InvalidArgumentError('ds needs the nodes\' local tables')
+        this.local.push(policy.createLocalTable())
+      }
+    }
+
+    this.slotCapacity = workload.kind === 'closed' ? config.users : Math.min(Math.max(workload.file.length, 1), 4096)
+    this.slotFile = new Int32Array(this.slotCapacity)
+    this.slotRecv = new Int32Array(this.slotCapacity)
+    this.slotServer = new Int32Array(this.slotCapacity)
+    this.slotVia = new Uint8Array(this.slotCapacity)
+    this.slotHit = new Uint8Array(this.slotCapacity)
+    this.slotNext = new Int32Array(this.slotCapacity)
+    this.slotStart = new Float64Array(this.slotCapacity)
+    this.freeSlots = new Int32Array(workload.kind === 'open' ? this.slotCapacity : 0)
+    this.ueSeqPos = new Int32Array(workload.kind === 'closed' ? config.users : 0)
+    this.ueFileIdx = new Int32Array(this.ueSeqPos.length)
+    this.queue = new EventQueue(1024)
+    this.thinking = new EventQueue(workload.kind === 'closed' ? config.users + 1 : 16)
+  }
+
+  run(): SimResult {
+    const wallStart = performance.now()
+    const w = this.w
+    if (w.kind === 'closed') {
+      if (w.sequence.length === 0) throw new InvalidArgumentError('the workload has an empty request sequence')
+      // Each user starts at its own place in the sequence, after a staggered first OFF time.
+      for (let u = 0; u < this.cfg.users; u++) {
+        this.ueSeqPos[u] = this.rng.int(w.sequence.length)
+        this.thinking.push(this.rng.next() * w.offTimeUs(this.uniform), (u << KIND_BITS) | ARRIVE)
+      }
+    } else {
+      this.freeCount = this.slotCapacity
+      for (let i = 0; i < this.slotCapacity; i++) this.freeSlots[i] = this.slotCapacity - 1 - i
+      if (w.arrivalUs.length > 0) this.queue.push(w.arrivalUs[0], (0 << KIND_BITS) | TRACE_ARRIVAL)
+    }
+
+    const queue = this.queue
+    const thinking = this.thinking
+    const limit = this.cfg.drain ? Infinity : this.endUs
+    for (;;) {
+      // Two heaps: the many idle users do not deepen the heap that every request step uses.
+      const t1 = queue.peekTime()
+      const t2 = thinking.peekTime()
+      const t = t1 <= t2 ? t1 : t2
+      if (t > limit || t === Infinity) break
+      const event = t1 <= t2 ? queue.pop() : thinking.pop()
+      const id = event >>> KIND_BITS
+      switch (event & 7) {
+        case ARRIVE:
+          this.startUserRequest(id, t)
+          break
+        case TRACE_ARRIVAL:
+          this.traceArrival(id, t)
+          break
+        case PARSED:
+          this.enqueueForDispatcher(id, t)
+          break
+        case DECIDE:
+          this.decide(id, t)
+          break
+        case REPLY:
+          this.reply(id, t)
+          break
+        case SERVE:
+          this.serve(id, t)
+          break
+        case DISK_DONE:
+          this.caches[this.slotServer[id]].insert(this.slotFile[id])
+          this.transmit(id, t, 0)
+          break
+        case COMPLETE:
+          this.complete(id, t)
+          break
+      }
+    }
+    const wallSeconds = (performance.now() - wallStart) / 1000
+    for (const table of this.local) table.close()
+    return this.result(wallSeconds)
+  }
+
+  /** FIFO server: returns when a job of `service` microseconds offered at `t` finishes. */
+  private cpu(node: number, t: number, service: number): number {
+    const start = t > this.cpuFree[node] ? t : this.cpuFree[node]
+    const end = start + service
+    this.cpuFree[node] = end
+    if (start >= this.warmupEndUs) this.cpuBusy[node] += service
+    return end
+  }
+
+  // ---- arrival at the receiving node ----
+
+  private startUserRequest(user: number, t: number): void {
+    const w = this.w
+    if (w.kind !== 'closed') return
+    const object = w.sequence[this.ueSeqPos[user]]
+    this.slotFile[user] = w.objectFiles[w.objectStart[object] + this.ueFileIdx[user]]
+    this.arrive(user, t)
+  }
+
+  private traceArrival(index: number, t: number): void {
+    const w = this.w
+    if (w.kind !== 'open') return
+    if (index + 1 < w.arrivalUs.length && (this.cfg.drain !== true || w.arrivalUs[index + 1] <= this.endUs))
+      this.queue.push(w.arrivalUs[index + 1], ((index + 1) << KIND_BITS) | TRACE_ARRIVAL)
+    if (this.cfg.drain === true && t > this.endUs) return
+    if (this.freeCount === 0) this.growSlots()
+    const slot = this.freeSlots[--this.freeCount]
+    this.slotFile[slot] = w.file[index]
+    this.arrive(slot, t)
+  }
+
+  private arrive(slot: number, t: number): void {
+    this.started++
+    const node = this.roundRobin
+    this.roundRobin = node + 1 === this.nodes ? 0 : node + 1
+    this.slotRecv[slot] = node
+    this.slotStart[slot] = t
+    const costs = this.cfg.costs
+    const parsed = this.cpu(node, t, costs.connSetupUs + costs.parseUs)
+    const hash = this.hashes[this.slotFile[slot]]
+    if (this.ds && this.local[node].check(hash, t, this.active[node])) {
+      this.slotVia[slot] = VIA_LOCAL
+      this.slotServer[slot] = node
+      this.recordLocalServe(node, hash)
+      this.queue.push(parsed, (slot << KIND_BITS) | SERVE)
+    } else {
+      this.queue.push(parsed, (slot << KIND_BITS) | PARSED)
+    }
+  }
+
+  private recordLocalServe(node: number, hash: number): void {
+    const hashes = this.obsHashes[node]
+    const counts = this.obsCounts[node]
+    const len = this.obsLen[node]
+    // Hot targets are few: a short scan aggregates them; a full list drops the rate hint.
+    for (let i = 0; i < len; i++) {
+      if (hashes[i] === hash) {
+        counts[i]++
+        return
+      }
+    }
+    if (len < OBS_CAPACITY) {
+      hashes[len] = hash
+      counts[len] = 1
+      this.obsLen[node] = len + 1
+    }
+  }
+
+  // ---- the dispatcher, with adaptive batching ----
+
+  private enqueueForDispatcher(slot: number, t: number): void {
+    const node = this.slotRecv[slot]
+    this.slotNext[slot] = -1
+    if (this.pendTail[node] === -1) this.pendHead[node] = slot
+    else this.slotNext[this.pendTail[node]] = slot
+    this.pendTail[node] = slot
+    if (this.busyChannel[node] === 0) this.send(node, t)
+  }
+
+  /** The node sends everything pending in one message; the next waits for the reply. */
+  private send(node: number, t: number): void {
+    this.busyChannel[node] = 1
+    this.flightHead[node] = this.pendHead[node]
+    this.pendHead[node] = -1
+    this.pendTail[node] = -1
+    this.flightLoad[node] = this.active[node]
+    let records = 0
+    const obsHashes = this.obsHashes[node]
+    const obsCounts = this.obsCounts[node]
+    this.obsHashes[node] = this.flightObsHashes[node]
+    this.obsCounts[node] = this.flightObsCounts[node]
+    this.flightObsHashes[node] = obsHashes
+    this.flightObsCounts[node] = obsCounts
+    this.flightObsLen[node] = this.obsLen[node]
+    records += this.obsLen[node]
+    this.obsLen[node] = 0
+    for (let s = this.flightHead[node]; s !== -1; s = this.slotNext[s]) records++
+
+    this.queue.push(this.messageToDispatcher(node, t, records), (node << KIND_BITS) | DECIDE)
+  }
+
+  /**
+   * A frame leaves the node at t (its send cost is charged to the node's CPU but does not
+   * delay departure), so frames reach the dispatcher in the order they are sent and its FIFO
+   * stays exact. Returns when the dispatcher has processed it.
+   */
+  private messageToDispatcher(node: number, t: number, records: number): number {
+    const costs = this.cfg.costs
+    this.cpu(node, t, costs.nodeMessageUs)
+    const arrival = t + costs.networkLatencyUs
+    const start = arrival > this.dispatcherFree ? arrival : this.dispatcherFree
+    const service = costs.dispatcherMessageUs + costs.dispatcherPerRecordUs * records
+    this.dispatcherFree = start + service
+    if (start >= this.warmupEndUs) this.dispatcherBusy += service
+    if (t >= this.warmupEndUs && t <= this.endUs) this.messages++
+    return this.dispatcherFree
+  }
+
+  /** The serving node reports a finished connection in a DONE frame (load -1; no answer). */
+  private sendDone(node: number, hash: number, t: number): void {
+    const processed = this.messageToDispatcher(node, t, 1)
+    if (this.inboxTail === this.inboxNode.length) this.growInbox()
+    this.inboxNode[this.inboxTail] = node
+    this.inboxHash[this.inboxTail] = hash
+    this.inboxAt[this.inboxTail] = processed
+    this.inboxTail++
+  }
+
+  private growInbox(): void {
+    const live = this.inboxTail - this.inboxHead
+    const cap = live * 2 > this.inboxNode.length ? this.inboxNode.length * 2 : this.inboxNode.length
+    const nodes = new Int32Array(cap)
+    const hashes = new Uint32Array(cap)
+    const at = new Float64Array(cap)
+    nodes.set(this.inboxNode.subarray(this.inboxHead, this.inboxTail))
+    hashes.set(this.inboxHash.subarray(this.inboxHead, this.inboxTail))
+    at.set(this.inboxAt.subarray(this.inboxHead, this.inboxTail))
+    this.inboxNode = nodes
+    this.inboxHash = hashes
+    this.inboxAt = at
+    this.inboxHead = 0
+    this.inboxTail = live
+  }
+
+  /** Applies every DONE record the dispatcher has processed by t, in one done() call per batch. */
+  private applyDones(t: number): void {
+    const sched = this.sched
+    const capacity = sched.params.batchCapacity
+    const cols = sched.dones
+    while (this.inboxHead < this.inboxTail && this.inboxAt[this.inboxHead] <= t) {
+      let k = 0
+      while (k < capacity && this.inboxHead < this.inboxTail && this.inboxAt[this.inboxHead] <= t) {
+        cols.node[k] = this.inboxNode[this.inboxHead]
+        cols.hash[k] = this.inboxHash[this.inboxHead]
+        this.inboxHead++
+        k++
+      }
+      sched.done(k)
+    }
+    if (this.inboxHead === this.inboxTail) {
+      this.inboxHead = 0
+      this.inboxTail = 0
+    }
+  }
+
+  private decide(node: number, t: number): void {
+    const sched = this.sched
+    const capacity = sched.params.batchCapacity
+    this.applyDones(t)
+    const obsLen = this.flightObsLen[node]
+    if (obsLen > 0) {
+      const hashes = this.flightObsHashes[node]
+      const counts = this.flightObsCounts[node]
+      for (let i = 0; i < obsLen; i++) sched.observeLocal(node, hashes[i], counts[i], t)
+      this.flightObsLen[node] = 0
+    }
+    let slot = this.flightHead[node]
+    const reported = this.ds ? this.flightLoad[node] : -1
+    const cols = sched.requests
+    while (slot !== -1) {
+      let k = 0
+      let s = slot
+      while (s !== -1 && k < capacity) {
+        cols.receiving[k] = node
+        cols.hash[k] = this.hashes[this.slotFile[s]]
+        cols.timeUs[k] = t
+        cols.reportedLoad[k] = reported
+        k++
+        s = this.slotNext[s]
+      }
+      sched.decide(k)
+      this.decideCalls++
+      this.decided += k
+      const chosen = cols.chosen
+      for (let i = 0; i < k; i++) {
+        const target = chosen[i]
+        if (!(target >= 0 && target < this.nodes))
+          throw new InvalidArgumentError(`policy ${sched.policy} chose node ${target} of ${this.nodes}`)
+        this.slotServer[slot] = target
+        slot = this.slotNext[slot]
+      }
+    }
+    if (t >= this.warmupEndUs && t <= this.endUs) this.messages++
+    this.queue.push(t + this.cfg.costs.networkLatencyUs, (node << KIND_BITS) | REPLY)
+  }
+
+  private reply(node: number, t: number): void {
+    const costs = this.cfg.costs
+    this.busyChannel[node] = 0
+    this.cpu(node, t, costs.nodeReplyUs)
+    let slot = this.flightHead[node]
+    this.flightHead[node] = -1
+    while (slot !== -1) {
+      const next = this.slotNext[slot]
+      const target = this.slotServer[slot]
+      if (target === node) {
+        this.slotVia[slot] = VIA_SELF
+        this.serve(slot, t)
+      } else {
+        this.slotVia[slot] = VIA_HANDOFF
+        const sent = this.cpu(node, t, costs.handoffSendUs)
+        this.queue.push(sent + costs.networkLatencyUs, (slot << KIND_BITS) | SERVE)
+      }
+      slot = next
+    }
+    if (this.pendHead[node] !== -1) this.send(node, t)
+  }
+
+  // ---- the serving node ----
+
+  private serve(slot: number, t: number): void {
+    const node = this.slotServer[slot]
+    const file = this.slotFile[slot]
+    this.active[node]++
+    const via = this.slotVia[slot]
+    if (this.ds && via !== VIA_LOCAL) this.local[node].assign(this.hashes[file], t)
+    const receiveCost = via === VIA_HANDOFF ? this.cfg.costs.handoffRecvUs : 0
+    if (this.caches[node].access(file)) {
+      this.slotHit[slot] = 1
+      this.transmit(slot, t, receiveCost)
+    } else {
+      this.slotHit[slot] = 0
+      // The read is issued once the CPU has taken the connection; the disk is FIFO too.
+      const issued = this.cpu(node, t, receiveCost)
+      const start = issued > this.diskFree[node] ? issued : this.diskFree[node]
+      const service = this.diskTime(this.sizes[file])
+      this.diskFree[node] = start + service
+      if (start >= this.warmupEndUs) this.diskBusy[node] += service
+      this.queue.push(start + service, (slot << KIND_BITS) | DISK_DONE)
+    }
+  }
+
+  private diskTime(bytes: number): number {
+    const c = this.cfg.costs
+    const extraSeeks = bytes > 45056 ? Math.ceil((bytes - 45056) / 45056) : 0
+    return c.diskSeekUs + c.diskExtraSeekUs * extraSeeks + c.diskUsPer4KB * Math.ceil(bytes / 4096)
+  }
+
+  /** CPU (send processing, teardown) and the link work in parallel; the response is done when both are. */
+  private transmit(slot: number, t: number, extraCpu: number): void {
+    const node = this.slotServer[slot]
+    const c = this.cfg.costs
+    const bytes = this.sizes[this.slotFile[slot]] + c.headerBytes
+    const cpuStart = t > this.cpuFree[node] ? t : this.cpuFree[node]
+    const cpuService = extraCpu + c.transmitUsPer512B * Math.ceil(bytes / 512) + c.connTeardownUs
+    const cpuEnd = cpuStart + cpuService
+    this.cpuFree[node] = cpuEnd
+    const linkStart = cpuStart > this.linkFree[node] ? cpuStart : this.linkFree[node]
+    const linkService = bytes / this.bytesPerUs
+    const linkEnd = linkStart + linkService
+    this.linkFree[node] = linkEnd
+    if (cpuStart >= this.warmupEndUs) {
+      this.cpuBusy[node] += cpuService
+      this.linkBusy[node] += linkService
+    }
+    this.queue.push(cpuEnd > linkEnd ? cpuEnd : linkEnd, (slot << KIND_BITS) | COMPLETE)
+  }
+
+  private complete(slot: number, t: number): void {
+    const node = this.slotServer[slot]
+    this.active[node]--
+    this.completed++
+    const via = this.slotVia[slot]
+    if (via !== VIA_LOCAL) this.sendDone(node, this.hashes[this.slotFile[slot]], t)
+    if (t >= this.warmupEndUs && t <= this.endUs) {
+      this.measured++
+      this.latency.record(t - this.slotStart[slot])
+      this.hits += this.slotHit[slot]
+      if (via === VIA_LOCAL) this.localServed++
+      else if (via === VIA_HANDOFF) this.handoffs++
+      this.servedInWindow[node]++
+    }
+    const w = this.w
+    if (w.kind === 'closed') {
+      const object = w.sequence[this.ueSeqPos[slot]]
+      const files = w.objectStart[object + 1] - w.objectStart[object]
+      const nextFile = this.ueFileIdx[slot] + 1
+      const stopping = this.cfg.drain === true && t > this.endUs
+      if (nextFile < files) {
+        // Embedded files follow at once, one connection each (SURGE's HTTP/1.0 client).
+        this.ueFileIdx[slot] = nextFile
+        if (!stopping) this.startUserRequest(slot, t)
+      } else {
+        this.ueFileIdx[slot] = 0
+        const pos = this.ueSeqPos[slot] + 1
+        this.ueSeqPos[slot] = pos === w.sequence.length ? 0 : pos
+        const next = t + w.offTimeUs(this.uniform)
+        if (!stopping) this.thinking.push(next, (slot << KIND_BITS) | ARRIVE)
+      }
+    } else {
+      this.freeSlots[this.freeCount++] = slot
+    }
+  }
+
+  private growSlots(): void {
+    const old = this.slotCapacity
+    const cap = old * 2
+    const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap)
+      b.set(a)
+      return b
+    }
+    this.slotFile = grow(this.slotFile)
+    this.slotRecv = grow(this.slotRecv)
+    this.slotServer = grow(this.slotServer)
+    this.slotVia = grow(this.slotVia)
+    this.slotHit = grow(this.slotHit)
+    this.slotNext = grow(this.slotNext)
+    this.slotStart = grow(this.slotStart)
+    this.freeSlots = new Int32Array(cap)
+    for (let i = 0; i < cap - old; i++) this.freeSlots[i] = cap - 1 - i
+    this.freeCount = cap - old
+    this.slotCapacity = cap
+  }
+
+  private result(wallSeconds: number): SimResult {
+    const windowSeconds = this.cfg.durationSeconds
+    const windowUs = windowSeconds * 1e6
+    let maxServed = 0
+    let sumServed = 0
+    let cpu = 0
+    let disk = 0
+    let link = 0
+    for (let i = 0; i < this.nodes; i++) {
+      maxServed = Math.max(maxServed, this.servedInWindow[i])
+      sumServed += this.servedInWindow[i]
+      cpu += this.cpuBusy[i]
+      disk += this.diskBusy[i]
+      link += this.linkBusy[i]
+    }
+    const m = this.measured
+    return {
+      policy: this.sched.policy,
+      impl: this.sched.impl,
+      nodes: this.nodes,
+      users: this.w.kind === 'closed' ? this.cfg.users : 0,
+      cacheMb: this.cfg.cacheBytes / (1 << 20),
+      throughput: m / windowSeconds,
+      meanResponseMs: this.latency.mean() / 1000,
+      p99ResponseMs: this.latency.quantile(0.99) / 1000,
+      hitRate: m === 0 ? 0 : this.hits / m,
+      localFraction: m === 0 ? 0 : this.localServed / m,
+      handoffFraction: m === 0 ? 0 : this.handoffs / m,
+      dispatcherMsgsPerRequest: m === 0 ? 0 : this.messages / m,
+      meanBatch: this.decideCalls === 0 ? 0 : this.decided / this.decideCalls,
+      loadImbalance: sumServed === 0 ? 0 : maxServed / (sumServed / this.nodes),
+      cpuUtilization: Math.min(1, cpu / (windowUs * this.nodes)),
+      diskUtilization: Math.min(1, disk / (windowUs * this.nodes)),
+      linkUtilization: Math.min(1, link / (windowUs * this.nodes)),
+      dispatcherUtilization: Math.min(1, this.dispatcherBusy / windowUs),
+      measuredRequests: m,
+      totalRequests: this.completed,
+      startedRequests: this.started,
+      simulatedSeconds: this.cfg.warmupSeconds + windowSeconds,
+      wallSeconds,
+      requestsPerWallSecond: wallSeconds > 0 ? this.completed / wallSeconds : 0,
+    }
+  }
+}
+
+const OBS_CAPACITY = 64

@@ -1,0 +1,149 @@
+// What the cluster model takes and gives. Every cost is a parameter; DEFAULT_COSTS holds
+// the documented defaults and README.md in this folder gives each one's source.
+
+import type { PolicyName } from '../policy/types.js'
+
+export interface SimCosts {
+  /** Node CPU, microseconds: accept a client connection (Pai et al. 1998: 145). */
+  connSetupUs: number
+  /** Node CPU: close it (Pai et al. 1998: 145). */
+  connTeardownUs: number
+  /** Node CPU: read the request line and hash the target (unverified: 10). */
+  parseUs: number
+  /** Node CPU per 512 bytes sent (Pai et al. 1998: 40). */
+  transmitUsPer512B: number
+  /** Response header bytes added to every body (ours: 250). */
+  headerBytes: number
+  /** Receiving node CPU to hand a connection off (Aron et al. 2000 distributor, unverified split: 150). */
+  handoffSendUs: number
+  /** Serving node CPU to accept a handed-off connection (unverified: 100). */
+  handoffRecvUs: number
+  /** One-way latency between two cluster hosts, microseconds (unverified: 50 on switched 100 Mb/s). */
+  networkLatencyUs: number
+  /** Node CPU to send one control message to the dispatcher (unverified: 20). */
+  nodeMessageUs: number
+  /** Node CPU to receive one reply from the dispatcher (unverified: 20). */
+  nodeReplyUs: number
+  /** Dispatcher CPU per message, fixed part (unverified: 20). */
+  dispatcherMessageUs: number
+  /** Dispatcher CPU per request decided or done record (Aron et al. 2000: about 0.8). */
+  dispatcherPerRecordUs: number
+  /** Disk: a read's first positioning (Pai et al. 1998: 28 ms, two seeks and rotation). */
+  diskSeekUs: number
+  /** Disk transfer per 4 KB (Pai et al. 1998: 410 us, about 10 MB/s). */
+  diskUsPer4KB: number
+  /** Disk: an extra positioning per 44 KB beyond the first 44 KB (Pai et al. 1998: 14 ms). */
+  diskExtraSeekUs: number
+  /** Each node's outgoing network link, Mb/s (the seed: 100). */
+  linkMbps: number
+}
+
+export const DEFAULT_COSTS: Readonly<SimCosts> = Object.freeze({
+  connSetupUs: 145,
+  connTeardownUs: 145,
+  parseUs: 10,
+  transmitUsPer512B: 40,
+  headerBytes: 250,
+  handoffSendUs: 150,
+  handoffRecvUs: 100,
+  networkLatencyUs: 50,
+  nodeMessageUs: 20,
+  nodeReplyUs: 20,
+  dispatcherMessageUs: 20,
+  dispatcherPerRecordUs: 0.8,
+  diskSeekUs: 28_000,
+  diskUsPer4KB: 410,
+  diskExtraSeekUs: 14_000,
+  linkMbps: 100,
+})
+
+/**
+ * The workload the model runs, independent of where it came from (a SURGE file set and
+ * request sequence, or a trace). Files are integer ids 0..files-1.
+ */
+export interface SimFiles {
+  /** Size in bytes per file. */
+  sizes: Float64Array
+  /** 32-bit hash of each file's key (the same hash the nodes compute). */
+  hashes: Uint32Array
+}
+
+/** Closed loop: SURGE user equivalents walk the object sequence with OFF times between objects. */
+export interface ClosedLoopWorkload {
+  kind: 'closed'
+  files: SimFiles
+  /** Object o is files objectFiles[objectStart[o] .. objectStart[o+1]) (base file first). */
+  objectStart: Int32Array
+  objectFiles: Int32Array
+  /** The request sequence: object ids in order (SURGE's name.txt). */
+  sequence: Int32Array
+  /** An inactive OFF time in microseconds, drawn with the given uniform(0,1) source. */
+  offTimeUs: (uniform: () => number) => number
+}
+
+/** Open loop: requests arrive at their own times regardless of how the cluster keeps up. */
+export interface OpenLoopWorkload {
+  kind: 'open'
+  files: SimFiles
+  /** Arrival times, microseconds, non-decreasing. */
+  arrivalUs: Float64Array
+  /** File requested by each arrival. */
+  file: Int32Array
+}
+
+export type SimWorkload = ClosedLoopWorkload | OpenLoopWorkload
+
+export interface SimConfig {
+  nodes: number
+  /** Closed loop: user equivalents (ignored for an open-loop workload). */
+  users: number
+  /** Per-node cache, bytes. */
+  cacheBytes: number
+  /** Simulated seconds, measured after the warm-up. */
+  durationSeconds: number
+  /** Simulated seconds before measurement starts (caches fill, queues settle). */
+  warmupSeconds: number
+  seed: number
+  costs: SimCosts
+  /**
+   * After the measured interval, stop starting requests and run until every started one
+   * has completed (tests use it to check conservation).
+   */
+  drain?: boolean
+}
+
+export interface SimResult {
+  policy: PolicyName | string
+  impl: 'ts' | 'wasm' | string
+  nodes: number
+  users: number
+  cacheMb: number
+  /** Connections (requests) completed per simulated second in the measured interval. */
+  throughput: number
+  meanResponseMs: number
+  p99ResponseMs: number
+  hitRate: number
+  /** Requests served where they arrived without asking the dispatcher (DS fast path). */
+  localFraction: number
+  /** Requests handed off to another node. */
+  handoffFraction: number
+  /** Messages between nodes and dispatcher (both directions) per completed request. */
+  dispatcherMsgsPerRequest: number
+  /** Mean requests per decide() call (adaptive batching). */
+  meanBatch: number
+  /** Requests served per node: max / mean over nodes. */
+  loadImbalance: number
+  /** Mean busy fraction of node CPUs, disks, links; the dispatcher's. */
+  cpuUtilization: number
+  diskUtilization: number
+  linkUtilization: number
+  dispatcherUtilization: number
+  /** Completed requests in the measured interval, and in the whole run. */
+  measuredRequests: number
+  totalRequests: number
+  startedRequests: number
+  simulatedSeconds: number
+  wallSeconds: number
+  /** Simulated requests per wall second (whole run). */
+  requestsPerWallSecond: number
+}
