@@ -1,0 +1,595 @@
+// The replay engine. Open loop (timed, rate): each request has a scheduled send time on an
+// absolute schedule t0 + offset; the loop sleeps until it, sends, and the latency is measured
+// from the scheduled time, so a stalled server cannot hide its stall by slowing the generator
+// down (no coordinated omission). Closed loop: users fetch an object's files one after another,
+// then wait their OFF time. Requests go out through undici Pools with a minimal handler that
+// counts body bytes without buffering them.
+import { Pool, type Dispatcher } from 'undici'
+import { InvalidArgumentError } from '../core/errors.js'
+import type { TraceRecord } from '../trace/types.js'
+import { initHistograms, summarizeMs } from './histograms.js'
+import { RateClock, RecordFeed, TraceClock, sessionsFromRecords, type Clock } from './schedule.js'
+import { RunStats, type ErrorKind } from './stats.js'
+import type { ReplayMode, ReplayOptions, ReplayResult, UserSession } from './types.js'
+
+const DEFAULT_TIMEOUT_MS = 10_000
+/** How long a stopped run (Ctrl-C) waits for requests in flight before giving up on them. */
+const ABORT_DRAIN_MS = 500
+/** Sends in a row, when behind schedule, before the loop lets I/O in. */
+const SENDS_PER_YIELD = 64
+
+interface Target {
+  url: string
+  pool: Pool
+  /** Path prefix of the base URL ('' for '/'). */
+  basePath: string
+}
+
+/** Runs a replay to its end (or until `signal` aborts it) and returns the measured results. */
+export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
+  if (options.targets.length === 0) throw new InvalidArgumentError('at least one target URL is needed')
+  await initHistograms()
+  const run = new Run(options)
+  try {
+    return await run.execute()
+  } finally {
+    run.dispose()
+  }
+}
+
+/** One request's undici handler (the legacy handler interface: no header parsing, no wrapper). */
+class Exchange implements Dispatcher.DispatchHandler {
+  sentMs = 0
+  status = 0
+  bytes = 0
+  headerKeys: string[] | undefined = undefined
+
+  constructor(
+    private readonly run: Run,
+    readonly target: number,
+    readonly scheduledMs: number,
+    readonly measured: boolean,
+    readonly user: ClosedUser | undefined,
+  ) {}
+
+  onConnect(): void {
+    // Called as the request is written on a socket (again if undici retries it).
+    this.sentMs = performance.now()
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = l7HeaderName(rawHeaders[i])
+      if (name !== undefined) (this.headerKeys ??= []).push(`${name}=${rawHeaders[i + 1].toString('latin1')}`)
+    }
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length
+    return true
+  }
+
+  onComplete(): void {
+    this.run.completed(this)
+  }
+
+  onError(error: Error): void {
+    this.run.failed(this, error)
+  }
+}
+
+/** 'x-l7-node', 'x-l7-route' or 'x-l7-cache' when the raw header name is one of them. */
+function l7HeaderName(name: Buffer): string | undefined {
+  if (name.length !== 9 && name.length !== 10) return undefined
+  if ((name[0] | 0x20) !== 0x78 || name[1] !== 0x2d || (name[2] | 0x20) !== 0x6c || name[3] !== 0x37 || name[4] !== 0x2d) {
+    return undefined
+  }
+  const lower = name.toString('latin1').toLowerCase()
+  return lower === 'x-l7-node' || lower === 'x-l7-route' || lower === 'x-l7-cache' ? lower : undefined
+}
+
+/**
+ * Calls `fire` at `atMs` (performance.now() time) or after, never before: Node's timers count
+ * whole milliseconds from the event loop's cached clock and can fire up to a millisecond
+ * early, so an early timer is re-armed. `onArm` receives each timer, for clearTimeout.
+ */
+function timeoutAt(atMs: number, fire: () => void, onArm: (timer: NodeJS.Timeout) => void): void {
+  const check = (): void => {
+    const nowMs = performance.now()
+    if (nowMs >= atMs) fire()
+    else onArm(setTimeout(check, Math.max(1, Math.ceil(atMs - nowMs))))
+  }
+  check()
+}
+
+export function classifyError(error: Error): ErrorKind {
+  switch ((error as { code?: string }).code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect'
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout'
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return 'reset'
+    default:
+      return 'other'
+  }
+}
+
+class Run {
+  readonly mode: ReplayMode | undefined
+  readonly targets: Target[]
+  readonly http10: boolean
+  readonly timeoutMs: number
+  readonly blocking: boolean
+  stats!: RunStats
+  t0 = 0
+  endMs = Infinity
+  readonly maxRequests: number
+  stopping = false
+  private nextTarget = 0
+  private inFlight = 0
+  private sendingDone = false
+  private onIdle: (() => void) | undefined
+  private sleepTimer: NodeJS.Timeout | undefined
+  private wake: (() => void) | undefined
+  private users: ClosedUser[] = []
+  private sendingFinished: Promise<void> = Promise.resolve()
+  private onSendingDone: (() => void) | undefined
+  private endTimer: NodeJS.Timeout | undefined
+  private usersActive = 0
+  private lagMaxSinceTick = 0
+  private lagWarnedMs = 0
+  readonly warnings: string[] = []
+  readonly errorSamples = new Map<string, number>()
+
+  constructor(readonly options: ReplayOptions) {
+    this.mode = options.mode
+    this.http10 = options.http10 ?? false
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const pipelining = this.http10 ? 1 : (options.pipelining ?? 1)
+    this.blocking = pipelining <= 1
+    const connections = options.connections ?? (options.mode === 'closed' ? (options.users ?? 10) : 10)
+    if (!(connections >= 1)) throw new InvalidArgumentError(`connections must be >= 1, got ${connections}`)
+    if (!(pipelining >= 1)) throw new InvalidArgumentError(`pipelining must be >= 1, got ${pipelining}`)
+    if (!(this.timeoutMs > 0)) throw new InvalidArgumentError(`timeout must be > 0 ms, got ${this.timeoutMs}`)
+    this.maxRequests = options.requests ?? Infinity
+    if (!(this.maxRequests >= 1)) throw new InvalidArgumentError(`requests must be >= 1, got ${options.requests}`)
+    if (options.durationS !== undefined && !(options.durationS > 0)) {
+      throw new InvalidArgumentError(`duration must be > 0 s, got ${options.durationS}`)
+    }
+    this.targets = options.targets.map((text) => {
+      let url: URL
+      try {
+        url = new URL(text)
+      } catch {
+        throw new InvalidArgumentError(`target is not a URL: ${text}`)
+      }
+      if (url.protocol !== 'http:') throw new InvalidArgumentError(`target must be an http:// URL: ${text}`)
+      const pool = new Pool(url.origin, {
+        connections,
+        pipelining,
+        connectTimeout: this.timeoutMs,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      })
+      return { url: text, pool, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') }
+    })
+  }
+
+  async execute(): Promise<ReplayResult> {
+    const { options } = this
+    const loop = options.durationS !== undefined || options.requests !== undefined
+    let feed: RecordFeed | undefined
+    let sessions: UserSession[] | undefined
+    let mode = this.mode
+    if (mode === 'closed' || (mode === undefined && (options.sessions || options.users !== undefined))) {
+      mode = 'closed'
+      sessions = options.sessions ?? (await this.sessionsFromTrace())
+      if (sessions.length === 0) throw new InvalidArgumentError('closed mode: no sessions to replay (empty trace?)')
+    } else {
+      if (!options.records) throw new InvalidArgumentError('records are needed for timed and rate modes')
+      mode ??= options.rate !== undefined ? 'rate' : 'timed'
+      feed = new RecordFeed(options.records, mode === 'rate' && loop)
+      if (!(await feed.refill())) throw new InvalidArgumentError('the trace has no records')
+      if (mode === 'timed' && options.mode === undefined && !feed.hasTimes()) {
+        throw new InvalidArgumentError('the trace has no request times: use --mode rate --rate R or --mode closed --users U')
+      }
+    }
+
+    const started = new Date()
+    const cpuStart = process.cpuUsage()
+    this.t0 = performance.now()
+    const warmupMs = (options.warmupS ?? 0) * 1000
+    this.stats = new RunStats(
+      this.targets.map((target) => target.url),
+      this.t0 + warmupMs,
+    )
+    if (options.durationS !== undefined) this.endMs = this.t0 + warmupMs + options.durationS * 1000
+    const onAbort = (): void => this.stop()
+    options.signal?.addEventListener('abort', onAbort)
+    if (options.signal?.aborted) this.stop()
+    const ticker = setInterval(() => this.tick(), 1000)
+    try {
+      if (mode === 'closed') {
+        this.startUsers(sessions!, loop)
+        await this.sendingFinished
+      } else {
+        await this.openLoop(feed!, this.clockFor(mode))
+        this.sendingDone = true
+      }
+      await this.drain()
+    } finally {
+      clearInterval(ticker)
+      clearTimeout(this.endTimer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+    const cpu = process.cpuUsage(cpuStart)
+    return this.result(mode, started, cpu)
+  }
+
+  private async sessionsFromTrace(): Promise<UserSession[]> {
+    const { options } = this
+    if (!options.records) throw new InvalidArgumentError('closed mode needs records or sessions')
+    if (!(options.users! >= 1)) throw new InvalidArgumentError(`closed mode needs users >= 1, got ${options.users}`)
+    const records = typeof options.records === 'function' ? options.records() : options.records
+    return sessionsFromRecords(records, {
+      objectGapMs: options.objectGapMs ?? 1000,
+      offTimeMs: options.offTimeMs,
+      speed: options.speed ?? 1,
+      maxGapMs: options.maxGapMs ?? Infinity,
+    })
+  }
+
+  private clockFor(mode: ReplayMode): Clock {
+    const { options } = this
+    if (mode === 'rate') {
+      if (options.rate === undefined) throw new InvalidArgumentError('rate mode needs a rate (requests/s)')
+      return new RateClock(options.rate, options.arrivals === 'poisson', options.seed ?? 1)
+    }
+    return new TraceClock(options.speed ?? 1, options.maxGapMs ?? Infinity)
+  }
+
+  /** May another measured request go out at `nowMs`? */
+  canSend(scheduledMs: number): boolean {
+    return !this.stopping && scheduledMs < this.endMs && this.stats.requests < this.maxRequests
+  }
+
+  private async openLoop(feed: RecordFeed, clock: Clock): Promise<void> {
+    let sendsSinceYield = 0
+    for (;;) {
+      const record = feed.take()
+      if (record === undefined) {
+        if (await feed.refill()) continue
+        return
+      }
+      const scheduledMs = this.t0 + clock.offsetMs(record)
+      if (!this.canSend(scheduledMs)) return
+      let nowMs = performance.now()
+      if (scheduledMs > nowMs) {
+        await this.sleepUntil(scheduledMs)
+        if (this.stopping) return
+        nowMs = performance.now()
+        sendsSinceYield = 0
+      } else if (++sendsSinceYield >= SENDS_PER_YIELD) {
+        // Behind schedule: keep sending, but let responses be read meanwhile.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        if (this.stopping) return
+        nowMs = performance.now()
+        sendsSinceYield = 0
+      }
+      this.send(record, scheduledMs, nowMs, undefined)
+    }
+  }
+
+  private sleepUntil(atMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve
+      timeoutAt(
+        atMs,
+        () => {
+          this.sleepTimer = undefined
+          this.wake = undefined
+          resolve()
+        },
+        (timer) => (this.sleepTimer = timer),
+      )
+    })
+  }
+
+  private startUsers(sessions: UserSession[], loop: boolean): void {
+    const count = this.options.users ?? sessions.length
+    if (!(count >= 1)) throw new InvalidArgumentError(`closed mode needs users >= 1, got ${count}`)
+    for (const session of sessions) {
+      if (!session.objects.some((object) => object.records.length > 0)) {
+        throw new InvalidArgumentError('closed mode: a session without any request')
+      }
+    }
+    this.usersActive = count
+    this.sendingFinished = new Promise((resolve) => (this.onSendingDone = resolve))
+    if (Number.isFinite(this.endMs)) {
+      // Users asleep in an OFF time at the end would otherwise hold the run open.
+      this.endTimer = setTimeout(() => {
+        for (const user of this.users) user.cancelSleep()
+      }, this.endMs - performance.now())
+    }
+    for (let id = 0; id < count; id++) this.users.push(new ClosedUser(this, id, count, sessions, loop, this.options.offTimeMs))
+    for (const user of this.users) user.next(this.t0)
+  }
+
+  userFinished(): void {
+    if (--this.usersActive === 0) {
+      this.sendingDone = true
+      this.onSendingDone?.()
+    }
+  }
+
+  send(record: TraceRecord, scheduledMs: number, nowMs: number, user: ClosedUser | undefined): void {
+    const index = this.nextTarget
+    this.nextTarget = index + 1 === this.targets.length ? 0 : index + 1
+    const target = this.targets[index]
+    const measured = scheduledMs >= this.stats.measureStartMs
+    const lagMs = nowMs - scheduledMs
+    if (measured) this.stats.countSend(index, lagMs, nowMs)
+    else this.stats.warmupRequests++
+    if (lagMs > this.lagMaxSinceTick) this.lagMaxSinceTick = lagMs
+    this.inFlight++
+    const exchange = new Exchange(this, index, scheduledMs, measured, user)
+    target.pool.dispatch(
+      {
+        path: target.basePath === '' ? record.url : target.basePath + record.url,
+        method: record.method as Dispatcher.HttpMethod,
+        reset: this.http10,
+        blocking: this.blocking,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      },
+      exchange,
+    )
+  }
+
+  completed(exchange: Exchange): void {
+    this.inFlight--
+    const nowMs = performance.now()
+    if (exchange.measured) {
+      this.stats.countResponse(
+        exchange.target,
+        exchange.status,
+        exchange.bytes,
+        exchange.scheduledMs,
+        exchange.sentMs || exchange.scheduledMs,
+        nowMs,
+        exchange.headerKeys,
+      )
+    }
+    exchange.user?.done(nowMs)
+    if (this.inFlight === 0) this.checkIdle()
+  }
+
+  failed(exchange: Exchange, error: Error): void {
+    this.inFlight--
+    // Requests cut off by our own stop are "unfinished", not the server's errors.
+    if (exchange.measured && !this.disposing) {
+      const kind = classifyError(error)
+      this.stats.countError(exchange.target, kind, performance.now())
+      if (this.errorSamples.size < 20) {
+        const sample = `${kind}: ${(error as { code?: string }).code ?? error.name}: ${error.message}`
+        this.errorSamples.set(sample, (this.errorSamples.get(sample) ?? 0) + 1)
+      } else {
+        const sample = [...this.errorSamples.keys()].find((key) => key.startsWith(`${kind}:`))
+        if (sample) this.errorSamples.set(sample, this.errorSamples.get(sample)! + 1)
+      }
+    }
+    exchange.user?.done(performance.now())
+    if (this.inFlight === 0) this.checkIdle()
+  }
+
+  private disposing = false
+
+  private checkIdle(): void {
+    if (this.inFlight === 0 && this.sendingDone && this.onIdle) this.onIdle()
+  }
+
+  /** Waits for the requests in flight: up to the timeout (plus a margin), or briefly after a stop. */
+  private async drain(): Promise<void> {
+    if (this.inFlight === 0) return
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const finish = (): void => {
+        clearTimeout(timer)
+        this.onIdle = undefined
+        this.onStop = undefined
+        resolve()
+      }
+      const arm = (ms: number): void => {
+        clearTimeout(timer)
+        timer = setTimeout(finish, ms)
+      }
+      this.onIdle = finish
+      this.onStop = () => arm(ABORT_DRAIN_MS)
+      arm(this.stopping ? ABORT_DRAIN_MS : this.timeoutMs + 1000)
+    })
+  }
+
+  private onStop: (() => void) | undefined
+
+  stop(): void {
+    if (this.stopping) return
+    this.stopping = true
+    if (this.sleepTimer) clearTimeout(this.sleepTimer)
+    this.sleepTimer = undefined
+    this.wake?.()
+    this.wake = undefined
+    for (const user of this.users) user.cancel()
+    this.onStop?.()
+  }
+
+  private tick(): void {
+    const nowMs = performance.now()
+    const lag = this.lagMaxSinceTick
+    this.lagMaxSinceTick = 0
+    const threshold = this.options.lagWarnMs ?? 10
+    if (lag > threshold && lag > 2 * this.lagWarnedMs) {
+      this.lagWarnedMs = lag
+      const message =
+        `send lag reached ${lag.toFixed(1)} ms at ${((nowMs - this.t0) / 1000).toFixed(0)} s: the generator is ` +
+        'behind its schedule (short of CPU?); latency still counts from the scheduled times'
+      this.warnings.push(message)
+      this.options.onWarning?.(message)
+    }
+    if (!this.options.onProgress) return
+    const second = Math.floor((nowMs - this.stats.measureStartMs) / 1000) - 1
+    const elapsedMs = nowMs - this.t0
+    const warmupMs = this.stats.measureStartMs - this.t0
+    let fraction = -1
+    if (Number.isFinite(this.endMs)) fraction = Math.min(1, elapsedMs / (this.endMs - this.t0))
+    if (Number.isFinite(this.maxRequests)) fraction = Math.max(fraction, Math.min(1, this.stats.requests / this.maxRequests))
+    this.options.onProgress({
+      elapsedS: elapsedMs / 1000,
+      fraction: elapsedMs < warmupMs && fraction < 0 ? -1 : fraction,
+      requests: this.stats.requests,
+      completed: this.stats.ok + this.stats.errors,
+      errors: this.stats.errors,
+      currentRps: second >= 0 ? this.stats.responsesIn(second) : 0,
+      latencyP99Ms: this.stats.latency.totalCount > 0 ? this.stats.latency.getValueAtPercentile(99) / 1000 : 0,
+      sendLagMaxMs: lag,
+    })
+  }
+
+  private result(mode: ReplayMode, started: Date, cpu: NodeJS.CpuUsage): ReplayResult {
+    const { stats } = this
+    const durationMs = Math.max(0, stats.lastCompletionMs - stats.measureStartMs)
+    const responses = stats.statusClasses.reduce((sum, count) => sum + count, 0)
+    const problems = this.options.traceProblems ?? []
+    const warnings = [...this.warnings]
+    for (const [sample, count] of this.errorSamples) warnings.push(`${count} x ${sample}`)
+    return {
+      mode,
+      targets: this.targets.map((target) => target.url),
+      connectionStyle: this.http10 ? 'http1.0' : 'keep-alive',
+      startedAt: started.toISOString(),
+      durationS: durationMs / 1000,
+      requests: stats.requests,
+      ok: stats.ok,
+      errors: stats.errors,
+      errorsByKind: { ...stats.errorsByKind },
+      statusClasses: stats.statusClassCounts(),
+      unfinished: stats.requests - stats.ok - stats.errors,
+      warmupRequests: stats.warmupRequests,
+      throughputRps: durationMs > 0 ? Math.round((responses / durationMs) * 1000 * 10) / 10 : 0,
+      bytes: stats.bytes,
+      latencyMs: summarizeMs(stats.latency),
+      serviceMs: summarizeMs(stats.service),
+      sendLagMs: summarizeMs(stats.sendLag),
+      cpuUsPerRequest: stats.requests > 0 ? Math.round(((cpu.user + cpu.system) / stats.requests) * 100) / 100 : 0,
+      cpuUs: { user: cpu.user, system: cpu.system },
+      ...stats.groups(),
+      timeline: stats.timeline(),
+      warnings,
+      traceProblems: { count: problems.length, first: problems.slice(0, 5) },
+      histograms: stats.encoded(),
+    }
+  }
+
+  dispose(): void {
+    this.disposing = true
+    this.stop()
+    for (const target of this.targets) target.pool.destroy().catch(() => {})
+    // Histograms exist only once execute() got past its checks.
+    ;(this.stats as RunStats | undefined)?.destroy()
+  }
+}
+
+/**
+ * A closed-loop user: fetches the files of an object one after another (each sent when the
+ * previous one completes), then sleeps the object's OFF time. User `id` of `count` plays the
+ * sessions id, id + count, id + 2 count, ... (wrapping around when the run loops).
+ */
+class ClosedUser {
+  private sessionIndex: number
+  private objectIndex = 0
+  private recordIndex = 0
+  private timer: NodeJS.Timeout | undefined
+  private finished = false
+  private readonly lastSession: number
+
+  constructor(
+    private readonly run: Run,
+    id: number,
+    private readonly count: number,
+    private readonly sessions: UserSession[],
+    private readonly loop: boolean,
+    private readonly fixedOffMs: number | undefined,
+  ) {
+    this.sessionIndex = id
+    this.lastSession = Math.max(sessions.length, count)
+  }
+
+  /** Sends the next file, scheduled at `scheduledMs` (now, or the end of an OFF time). */
+  next(scheduledMs: number): void {
+    for (;;) {
+      if (!this.loop && this.sessionIndex >= this.lastSession) return this.finish()
+      const session = this.sessions[this.sessionIndex % this.sessions.length]
+      const object = session.objects[this.objectIndex]
+      if (object !== undefined && this.recordIndex < object.records.length) {
+        if (!this.run.canSend(scheduledMs)) return this.finish()
+        const record = object.records[this.recordIndex++]
+        this.run.send(record, scheduledMs, performance.now(), this)
+        return
+      }
+      // Object done (or empty): advance, and sleep its OFF time before the next one.
+      const offMs = object === undefined ? 0 : (this.fixedOffMs ?? object.offMs)
+      this.recordIndex = 0
+      if (++this.objectIndex >= session.objects.length) {
+        this.objectIndex = 0
+        this.sessionIndex += this.count
+      }
+      if (object !== undefined && offMs > 0) {
+        const wakeMs = scheduledMs + offMs
+        timeoutAt(
+          wakeMs,
+          () => {
+            this.timer = undefined
+            this.next(wakeMs)
+          },
+          (timer) => (this.timer = timer),
+        )
+        return
+      }
+    }
+  }
+
+  /** The user's request completed (or failed) at `nowMs`. */
+  done(nowMs: number): void {
+    if (!this.finished) this.next(nowMs)
+  }
+
+  /** Stops the user (its request in flight, if any, still completes). */
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    this.finish()
+  }
+
+  /** Stops the user if it is asleep in an OFF time. */
+  cancelSleep(): void {
+    if (this.timer) this.cancel()
+  }
+
+  private finish(): void {
+    if (this.finished) return
+    this.finished = true
+    this.run.userFinished()
+  }
+}

@@ -1,0 +1,161 @@
+// Where each request's send time comes from. Open-loop clocks give every request an offset
+// from the run's start t0 (an absolute schedule: a late wake-up never shifts later requests);
+// closed-loop sessions give each user its objects and OFF times.
+import { InvalidArgumentError } from '../core/errors.js'
+import type { TraceRecord } from '../trace/types.js'
+import type { RecordIterable, RecordSource, UserSession } from './types.js'
+
+/**
+ * Pulls records from a source in chunks, so that the send loop takes them synchronously and
+ * awaits only when a chunk runs out. With `loop`, the source is opened again at its end.
+ */
+export class RecordFeed {
+  private buffer: TraceRecord[] = []
+  private index = 0
+  private iterator: Iterator<TraceRecord> | AsyncIterator<TraceRecord> | undefined
+  private passRecords = 0
+  private done = false
+
+  constructor(
+    private readonly source: RecordSource,
+    private readonly loop: boolean,
+  ) {}
+
+  /** The next buffered record, or undefined when `refill()` must be awaited. */
+  take(): TraceRecord | undefined {
+    if (this.index < this.buffer.length) return this.buffer[this.index++]
+    return undefined
+  }
+
+  /** Whether the buffered records carry request times (not all the same time). */
+  hasTimes(): boolean {
+    return this.buffer.some((record) => record.timeUs !== this.buffer[0].timeUs)
+  }
+
+  /** Refills the buffer; false when the source is exhausted (and not looping). */
+  async refill(chunk = 512): Promise<boolean> {
+    this.buffer = []
+    this.index = 0
+    while (!this.done && this.buffer.length < chunk) {
+      this.iterator ??= openIterator(this.source)
+      const step = await this.iterator.next()
+      if (!step.done) {
+        this.buffer.push(step.value)
+        this.passRecords++
+        continue
+      }
+      this.iterator = undefined
+      // A pass that gave nothing would loop forever; a generator or stream cannot be read twice.
+      const reopens = typeof this.source === 'function' || Array.isArray(this.source)
+      if (!this.loop || this.passRecords === 0 || !reopens) this.done = true
+      this.passRecords = 0
+    }
+    return this.buffer.length > 0
+  }
+}
+
+function openIterator(source: RecordSource): Iterator<TraceRecord> | AsyncIterator<TraceRecord> {
+  const iterable: RecordIterable = typeof source === 'function' ? source() : source
+  if (Symbol.asyncIterator in iterable) return iterable[Symbol.asyncIterator]()
+  return iterable[Symbol.iterator]()
+}
+
+/** Gives each record its send offset from t0, in ms. */
+export interface Clock {
+  offsetMs(record: TraceRecord): number
+}
+
+/**
+ * The trace's own timing: offset_i = sum of the gaps (each clamped to maxGap, negative gaps of
+ * out-of-order logs taken as 0) divided by speed. Computed, never slept, so nothing drifts.
+ */
+export class TraceClock implements Clock {
+  private previousUs = Number.NaN
+  private offsetTraceMs = 0
+
+  constructor(
+    private readonly speed: number,
+    private readonly maxGapMs: number,
+  ) {
+    if (!(speed > 0)) throw new InvalidArgumentError(`speed must be > 0, got ${speed}`)
+    if (!(maxGapMs > 0)) throw new InvalidArgumentError(`max gap must be > 0 ms, got ${maxGapMs}`)
+  }
+
+  offsetMs(record: TraceRecord): number {
+    if (!Number.isNaN(this.previousUs)) {
+      const gapMs = Math.max(0, (record.timeUs - this.previousUs) / 1000)
+      this.offsetTraceMs += Math.min(gapMs, this.maxGapMs)
+    }
+    this.previousUs = record.timeUs
+    return this.offsetTraceMs / this.speed
+  }
+}
+
+/** A fixed rate: evenly spaced, or Poisson (exponential gaps from a seeded generator). */
+export class RateClock implements Clock {
+  private count = 0
+  private offset = 0
+  private readonly random: () => number
+
+  constructor(
+    private readonly rate: number,
+    private readonly poisson: boolean,
+    seed: number,
+  ) {
+    if (!(rate > 0)) throw new InvalidArgumentError(`rate must be > 0 requests/s, got ${rate}`)
+    this.random = mulberry32(seed)
+  }
+
+  offsetMs(): number {
+    if (!this.poisson) return (this.count++ * 1000) / this.rate
+    const at = this.offset
+    this.offset += (-Math.log(1 - this.random()) * 1000) / this.rate
+    return at
+  }
+}
+
+/** A small seeded PRNG (uniform in [0, 1)): runs with the same seed send at the same times. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Sessions from a trace for closed mode: records grouped by `user`, in trace order; a gap of
+ * at least `objectGapMs` between two of a user's requests ends an object, and (divided by
+ * speed, clamped to maxGap) is its OFF time; `offTimeMs` replaces every OFF time when given.
+ */
+export async function sessionsFromRecords(
+  records: RecordIterable,
+  options: { objectGapMs: number; offTimeMs?: number; speed: number; maxGapMs: number },
+): Promise<UserSession[]> {
+  const byUser = new Map<number, { session: UserSession; lastUs: number }>()
+  for await (const record of records) {
+    let user = byUser.get(record.user)
+    if (!user) {
+      user = { session: { objects: [{ records: [], offMs: 0 }] }, lastUs: record.timeUs }
+      byUser.set(record.user, user)
+    }
+    const objects = user.session.objects
+    const gapMs = (record.timeUs - user.lastUs) / 1000
+    const current = objects[objects.length - 1]
+    if (current.records.length > 0 && gapMs >= options.objectGapMs) {
+      current.offMs = Math.min(gapMs, options.maxGapMs) / options.speed
+      objects.push({ records: [record], offMs: 0 })
+    } else {
+      current.records.push(record)
+    }
+    user.lastUs = Math.max(user.lastUs, record.timeUs)
+  }
+  const sessions = [...byUser.values()].map((user) => user.session)
+  if (options.offTimeMs !== undefined) {
+    for (const session of sessions) for (const object of session.objects) object.offMs = options.offTimeMs
+  }
+  return sessions
+}
