@@ -1,0 +1,510 @@
+// The node side of the control channel, on undici's WebSocket. assign() batches as Aron et al.
+// 2000: requests made in one event-loop turn go out together, and the next batch leaves only
+// when the previous one is answered, so batches grow with load. Without batching (benchmark
+// baseline) every request is its own frame and nothing waits.
+import { EventEmitter } from 'node:events'
+import { WebSocket } from 'undici'
+import { InvalidArgumentError, ProtocolError } from '../core/errors.js'
+import {
+  decodeFrame,
+  encodeAssignInto,
+  encodeDoneInto,
+  encodeError,
+  encodeMessage,
+  errorCodeName,
+  ErrorCode,
+  FrameBuffer,
+  MAX_BATCH,
+  MessageType,
+  type Member,
+  type MembershipMessage,
+  type ReplyMessage,
+  type WelcomeMessage,
+} from '../protocol/codec.js'
+import { DispatcherRefusedError, DispatcherUnavailableError } from './errors.js'
+
+export interface ControlClientOptions {
+  /** The dispatcher's control endpoint, e.g. ws://127.0.0.1:7070/control. */
+  url: string
+  nodeId: number
+  /** This node's HTTP address as peers should reach it. */
+  address: string
+  weight?: number
+  token: string
+  /** Adaptive batching (default). Off: one request per frame, no waiting (benchmark baseline). */
+  batching?: boolean
+  /** Largest ASSIGN batch (default 8192, at most the protocol's 65536). */
+  maxBatch?: number
+  /** Reconnect with exponential backoff when the dispatcher goes away (default true). */
+  reconnect?: boolean
+  backoffInitialMs?: number
+  backoffMaxMs?: number
+  /** Send HEARTBEAT frames (default true; false only to test the dispatcher's timeout). */
+  sendHeartbeats?: boolean
+}
+
+export interface ControlClientEvents {
+  /** Registered: the dispatcher's policy, parameters and membership table. */
+  welcome: [WelcomeMessage]
+  /** The membership table changed. */
+  membership: [MembershipMessage]
+  /** A node went down / came up (from MEMBERSHIP). */
+  down: [number]
+  up: [number, Member]
+  /** The control connection was lost (pending assigns were rejected); a reconnect may follow. */
+  disconnected: [{ code: number; reason: string }]
+  /** A refusal that reconnecting cannot fix (wrong token, bad node id): the client stops. */
+  error: [Error]
+}
+
+const FATAL_REFUSALS: number[] = [ErrorCode.BadToken, ErrorCode.BadNodeId]
+
+type Resolve = (node: number) => void
+type Reject = (err: Error) => void
+
+/** A FIFO of requests sent and not yet answered (no per-request object besides the promise). */
+class Outstanding {
+  ids: number[] = []
+  resolves: Resolve[] = []
+  rejects: Reject[] = []
+  head = 0
+
+  get size(): number {
+    return this.ids.length - this.head
+  }
+
+  push(id: number, resolve: Resolve, reject: Reject): void {
+    this.ids.push(id)
+    this.resolves.push(resolve)
+    this.rejects.push(reject)
+  }
+
+  /** Drops the first n entries, compacting now and then so the arrays do not grow forever. */
+  drop(n: number): void {
+    this.head += n
+    if (this.head === this.ids.length) {
+      this.ids.length = this.resolves.length = this.rejects.length = 0
+      this.head = 0
+    } else if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head)
+      this.resolves = this.resolves.slice(this.head)
+      this.rejects = this.rejects.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  rejectAll(err: Error): void {
+    for (let i = this.head; i < this.ids.length; i++) this.rejects[i](err)
+    this.drop(this.size)
+  }
+}
+
+function grow<T extends Uint32Array | Int32Array>(array: T, needed: number): T {
+  if (needed <= array.length) return array
+  const next = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2))
+  next.set(array)
+  return next
+}
+
+export class ControlClient extends EventEmitter<ControlClientEvents> {
+  readonly nodeId: number
+  private readonly options: Required<Omit<ControlClientOptions, 'weight'>> & { weight: number }
+  private ws: WebSocket | null = null
+  private welcomed = false
+  private closedByUser = false
+  private stopped = false
+  private attempt = 0
+  private reconnectTimer: NodeJS.Timeout | null = null
+  private heartbeatTimer: NodeJS.Timeout | null = null
+  private lastHeard = 0
+  private heartbeatIntervalMs = 1000
+  private connectWaiter: { resolve: (w: WelcomeMessage) => void; reject: (e: Error) => void } | null = null
+  private refusal: DispatcherRefusedError | null = null
+
+  /** The node's own load, as last given to assign()/setLoad(); -1 = never given. */
+  private ownLoad = -1
+  private nextRequestId = 0
+  // Requests waiting for the next ASSIGN (batching) and requests sent, not yet answered.
+  private pendingHash = new Uint32Array(1024)
+  private pendingId = new Uint32Array(1024)
+  private pendingResolves: Resolve[] = []
+  private pendingRejects: Reject[] = []
+  private pendingCount = 0
+  private readonly sent = new Outstanding()
+  private batchesInFlight = 0
+  private flushScheduled = false
+  // DONE records waiting for the next flush.
+  private doneNode = new Int32Array(1024)
+  private doneHash = new Uint32Array(1024)
+  private doneCount = 0
+  private doneScheduled = false
+  // DS: requests served locally since the last ASSIGN, per hash.
+  private readonly localServed = new Map<number, number>()
+  private readonly frame = new FrameBuffer(64 * 1024)
+  private readonly doneFrame = new FrameBuffer(16 * 1024)
+  private readonly oneHash = new Uint32Array(1)
+  private readonly oneId = new Uint32Array(1)
+
+  /** The last membership table the dispatcher sent. */
+  members: Member[] = []
+  welcome: WelcomeMessage | null = null
+  /** Batches sent and requests decided, for the benchmark and the node's metrics. */
+  readonly counters = { batches: 0, requests: 0, reconnects: 0 }
+
+  constructor(options: ControlClientOptions) {
+    super()
+    if (!Number.isInteger(options.nodeId) || options.nodeId < 0) throw new InvalidArgumentError(`node id must be an integer >= 0, got ${options.nodeId}`)
+    const maxBatch = options.maxBatch ?? 8192
+    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH) throw new InvalidArgumentError(`maxBatch must be 1..${MAX_BATCH}, got ${maxBatch}`)
+    this.nodeId = options.nodeId
+    this.options = {
+      url: options.url,
+      nodeId: options.nodeId,
+      address: options.address,
+      weight: options.weight ?? 1,
+      token: options.token,
+      batching: options.batching ?? true,
+      maxBatch,
+      reconnect: options.reconnect ?? true,
+      backoffInitialMs: options.backoffInitialMs ?? 100,
+      backoffMaxMs: options.backoffMaxMs ?? 5000,
+      sendHeartbeats: options.sendHeartbeats ?? true,
+    }
+    // 'error' without a listener would throw from inside a socket callback.
+    this.on('error', () => {})
+  }
+
+  /** True between WELCOME and the loss of the connection. */
+  get connected(): boolean {
+    return this.welcomed
+  }
+
+  /**
+   * Connects and registers. Resolves with the WELCOME; rejects with DispatcherRefusedError or
+   * DispatcherUnavailableError. After a failure that is not fatal the client keeps reconnecting
+   * in the background (when reconnect is on) until close().
+   */
+  connect(): Promise<WelcomeMessage> {
+    if (this.welcome && this.welcomed) return Promise.resolve(this.welcome)
+    return new Promise((resolve, reject) => {
+      this.connectWaiter = { resolve, reject }
+      if (!this.ws && !this.reconnectTimer) this.open()
+    })
+  }
+
+  /** The node that should serve `hash`. Rejects with DispatcherUnavailableError when not connected. */
+  assign(hash: number, ownLoad?: number): Promise<number> {
+    if (ownLoad !== undefined) this.ownLoad = ownLoad
+    if (!this.welcomed) return Promise.reject(new DispatcherUnavailableError(`node ${this.nodeId}: not connected to the dispatcher`))
+    const id = this.nextRequestId
+    this.nextRequestId = (id + 1) >>> 0
+    return new Promise<number>((resolve, reject) => {
+      if (!this.options.batching) {
+        this.sent.push(id, resolve, reject)
+        this.oneHash[0] = hash
+        this.oneId[0] = id
+        this.sendAssign(this.oneId, this.oneHash, 1)
+        return
+      }
+      const n = this.pendingCount
+      if (n === this.pendingHash.length) {
+        this.pendingHash = grow(this.pendingHash, n + 1)
+        this.pendingId = grow(this.pendingId, n + 1)
+      }
+      this.pendingHash[n] = hash
+      this.pendingId[n] = id
+      this.pendingResolves.push(resolve)
+      this.pendingRejects.push(reject)
+      this.pendingCount = n + 1
+      this.scheduleFlush()
+    })
+  }
+
+  /** A connection for `hash` finished on `node` (default: this node): the dispatcher's load -1. */
+  done(hash: number, node: number = this.nodeId): void {
+    if (!this.welcomed) return // the load is resynchronised by HELLO on reconnect
+    const n = this.doneCount
+    if (n === this.doneHash.length) {
+      this.doneHash = grow(this.doneHash, n + 1)
+      this.doneNode = grow(this.doneNode, n + 1)
+    }
+    this.doneHash[n] = hash
+    this.doneNode[n] = node
+    this.doneCount = n + 1
+    if (!this.options.batching) this.flushDones()
+    else if (!this.doneScheduled) {
+      this.doneScheduled = true
+      setImmediate(this.flushDonesTask)
+    }
+  }
+
+  /** DS: this node served a request for `hash` locally; counted and sent with the next ASSIGN. */
+  reportLocal(hash: number): void {
+    if (!this.welcomed) return
+    this.localServed.set(hash, (this.localServed.get(hash) ?? 0) + 1)
+  }
+
+  /** The node's own load, sent with the next ASSIGN, HEARTBEAT and HELLO. */
+  setLoad(load: number): void {
+    this.ownLoad = load
+  }
+
+  /** Closes for good: pending assigns are rejected, no reconnect. */
+  async close(): Promise<void> {
+    this.closedByUser = true
+    this.stopped = true
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
+    const ws = this.ws
+    if (!ws) {
+      this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: control client closed`))
+      return
+    }
+    await new Promise<void>((resolve) => {
+      ws.addEventListener('close', () => resolve(), { once: true })
+      ws.close(1000, 'node closing')
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.batchesInFlight > 0) return
+    this.flushScheduled = true
+    setImmediate(this.flushTask)
+  }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false
+    this.flush()
+  }
+
+  /** Sends what is pending as one ASSIGN (up to maxBatch), unless a batch is still unanswered. */
+  private flush(): void {
+    if (!this.welcomed || this.batchesInFlight > 0 || this.pendingCount === 0) return
+    const n = Math.min(this.pendingCount, this.options.maxBatch)
+    // DONEs first: the dispatcher should see finished connections before deciding new ones.
+    if (this.doneCount > 0) this.flushDones()
+    for (let i = 0; i < n; i++) this.sent.push(this.pendingId[i], this.pendingResolves[i], this.pendingRejects[i])
+    this.sendAssign(this.pendingId, this.pendingHash, n)
+    if (n === this.pendingCount) {
+      this.pendingResolves.length = this.pendingRejects.length = 0
+      this.pendingCount = 0
+    } else {
+      this.pendingHash.copyWithin(0, n, this.pendingCount)
+      this.pendingId.copyWithin(0, n, this.pendingCount)
+      this.pendingResolves.splice(0, n)
+      this.pendingRejects.splice(0, n)
+      this.pendingCount -= n
+    }
+  }
+
+  private sendAssign(ids: Uint32Array, hashes: Uint32Array, n: number): void {
+    let localHash = EMPTY
+    let localServed = EMPTY
+    const m = Math.min(this.localServed.size, MAX_BATCH)
+    if (m > 0) {
+      localHash = new Uint32Array(m)
+      localServed = new Uint32Array(m)
+      let i = 0
+      for (const [hash, served] of this.localServed) {
+        if (i === m) break
+        localHash[i] = hash
+        localServed[i] = served
+        this.localServed.delete(hash)
+        i++
+      }
+    }
+    const bytes = encodeAssignInto(this.frame, this.nodeId, this.ownLoad, ids, hashes, n, localHash, localServed, m)
+    this.batchesInFlight++
+    this.counters.batches++
+    this.counters.requests += n
+    this.ws!.send(bytes)
+  }
+
+  private readonly flushDonesTask = (): void => {
+    this.doneScheduled = false
+    this.flushDones()
+  }
+
+  private flushDones(): void {
+    if (!this.welcomed || this.doneCount === 0) return
+    for (let offset = 0; offset < this.doneCount; offset += MAX_BATCH) {
+      const n = Math.min(MAX_BATCH, this.doneCount - offset)
+      this.ws!.send(encodeDoneInto(this.doneFrame, this.doneNode.subarray(offset), this.doneHash.subarray(offset), n))
+    }
+    this.doneCount = 0
+  }
+
+  private onReply(reply: ReplyMessage): void {
+    if (this.batchesInFlight === 0 || reply.count > this.sent.size) {
+      this.protocolFailure(`REPLY of ${reply.count} records with ${this.sent.size} requests outstanding`)
+      return
+    }
+    const { ids, resolves } = this.sent
+    const head = this.sent.head
+    for (let i = 0; i < reply.count; i++) {
+      if (ids[head + i] !== reply.requestId[i]) {
+        this.protocolFailure(`REPLY record ${i} answers request ${reply.requestId[i]}, expected ${ids[head + i]}`)
+        return
+      }
+    }
+    this.batchesInFlight--
+    // Resolve first, then drop: resolution callbacks run later (microtasks), so the arrays stay valid.
+    for (let i = 0; i < reply.count; i++) resolves[head + i](reply.chosen[i])
+    this.sent.drop(reply.count)
+    // Adaptive batching: everything that queued up while we waited leaves now, as one batch.
+    if (this.options.batching) this.flush()
+  }
+
+  private open(): void {
+    this.refusal = null
+    const ws = new WebSocket(this.options.url)
+    ws.binaryType = 'arraybuffer'
+    this.ws = ws
+    ws.addEventListener('open', () => {
+      this.lastHeard = Date.now()
+      ws.send(
+        encodeMessage({
+          type: 1,
+          nodeId: this.nodeId,
+          weight: this.options.weight,
+          load: this.ownLoad,
+          address: this.options.address,
+          token: this.options.token,
+        }),
+      )
+    })
+    ws.addEventListener('message', (event) => {
+      if (this.ws !== ws) return
+      this.lastHeard = Date.now()
+      if (!(event.data instanceof ArrayBuffer)) {
+        this.protocolFailure('text frame from the dispatcher')
+        return
+      }
+      this.onFrame(event.data)
+    })
+    ws.addEventListener('error', () => {
+      // A 'close' event always follows; the reason is reported there.
+    })
+    ws.addEventListener('close', (event) => this.onClose(ws, event.code, event.reason))
+  }
+
+  private onFrame(data: ArrayBuffer): void {
+    const message = decodeFrame(data)
+    if (message instanceof ProtocolError) {
+      this.protocolFailure(message.message)
+      return
+    }
+    switch (message.type) {
+      case MessageType.Reply:
+        this.onReply(message)
+        return
+      case MessageType.Heartbeat:
+        return
+      case MessageType.Welcome:
+        this.onWelcome(message)
+        return
+      case MessageType.Membership:
+        this.onMembership(message)
+        return
+      case MessageType.Error: {
+        const reason = errorCodeName(message.code)
+        if (!this.welcomed) this.refusal = new DispatcherRefusedError(reason, message.text)
+        if (FATAL_REFUSALS.includes(message.code)) this.stopped = true
+        return // the dispatcher closes; onClose reports
+      }
+      default:
+        this.protocolFailure(`unexpected message type ${message.type} from the dispatcher`)
+    }
+  }
+
+  private onWelcome(welcome: WelcomeMessage): void {
+    if (this.welcomed) {
+      this.protocolFailure('second WELCOME')
+      return
+    }
+    this.welcomed = true
+    this.welcome = welcome
+    this.members = welcome.members
+    this.attempt = 0
+    this.heartbeatIntervalMs = Math.max(10, welcome.heartbeatIntervalMs)
+    this.heartbeatTimer = setInterval(this.heartbeatTask, this.heartbeatIntervalMs)
+    this.heartbeatTimer.unref()
+    this.emit('welcome', welcome)
+    const waiter = this.connectWaiter
+    this.connectWaiter = null
+    waiter?.resolve(welcome)
+  }
+
+  private onMembership(message: MembershipMessage): void {
+    this.members = message.members
+    this.emit('membership', message)
+    if (message.event === 'down') this.emit('down', message.node)
+    if (message.event === 'up') {
+      const member = message.members.find((m) => m.id === message.node)
+      if (member) this.emit('up', message.node, member)
+    }
+  }
+
+  private readonly heartbeatTask = (): void => {
+    const ws = this.ws
+    if (!ws || !this.welcomed) return
+    if (Date.now() - this.lastHeard > 3 * this.heartbeatIntervalMs) {
+      // The dispatcher went silent: drop the connection and reconnect.
+      ws.close(4000 + ErrorCode.HeartbeatTimeout, 'dispatcher silent for 3 heartbeat intervals')
+      return
+    }
+    if (this.options.sendHeartbeats) ws.send(encodeMessage({ type: 7, load: this.ownLoad, timeMs: Date.now() }))
+    // Local counts must reach the dispatcher even when every request is served locally.
+    if (this.localServed.size > 0 && this.batchesInFlight === 0 && this.pendingCount === 0) this.sendAssign(EMPTY, EMPTY, 0)
+  }
+
+  /** The dispatcher sent something we cannot accept: tell it and reconnect. */
+  private protocolFailure(text: string): void {
+    const ws = this.ws
+    if (!ws) return
+    try {
+      ws.send(encodeError(ErrorCode.BadFrame, text))
+    } catch {
+      // already closing
+    }
+    ws.close(4000 + ErrorCode.BadFrame, text.slice(0, 100))
+  }
+
+  private failAll(err: Error): void {
+    this.sent.rejectAll(err)
+    for (let i = 0; i < this.pendingCount; i++) this.pendingRejects[i](err)
+    this.pendingResolves.length = this.pendingRejects.length = 0
+    this.pendingCount = 0
+    this.batchesInFlight = 0
+    this.doneCount = 0
+    this.localServed.clear()
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return
+    this.ws = null
+    const wasWelcomed = this.welcomed
+    this.welcomed = false
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    this.heartbeatTimer = null
+    const why = this.refusal ? this.refusal.message : `connection closed (${code}${reason ? ` ${reason}` : ''})`
+    this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: dispatcher unavailable: ${why}`))
+    if (wasWelcomed) this.emit('disconnected', { code, reason })
+    const waiter = this.connectWaiter
+    this.connectWaiter = null
+    if (waiter) waiter.reject(this.refusal ?? new DispatcherUnavailableError(`node ${this.nodeId}: cannot register with ${this.options.url}: ${why}`))
+    if (this.refusal && this.stopped && !this.closedByUser) this.emit('error', this.refusal)
+    if (this.stopped || this.closedByUser || !this.options.reconnect) return
+    const delay = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** this.attempt) * (0.5 + Math.random() / 2)
+    this.attempt = Math.min(this.attempt + 1, 30)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.counters.reconnects++
+      if (!this.stopped) this.open()
+    }, delay)
+  }
+}
+
+const EMPTY = new Uint32Array(0)
