@@ -4,9 +4,12 @@ import { InvalidArgumentError } from '../core/errors.js'
 import { checkPolicy, resolveParams } from './params.js'
 import { createReferenceScheduler, ReferenceLocalTable } from './reference/index.js'
 import type { LocalTable, PolicyName, PolicyParams, Scheduler } from './types.js'
+import { WasmLocalTable, WasmScheduler } from './wasm.js'
 
 export * from './types.js'
 export { hashKey, hashPath as hashPathTs, hashRequestLine as hashRequestLineTs } from './hash.js'
+export { RequestHasher } from './wasm.js'
+export { resolveParams } from './params.js'
 
 export type Impl = 'wasm' | 'ts'
 
@@ -19,14 +22,12 @@ export function createScheduler(policy: PolicyName, params: Partial<PolicyParams
   checkPolicy(policy)
   checkImpl(impl)
   const resolved = Object.freeze(resolveParams(params))
-  if (impl === 'ts') return createReferenceScheduler(policy, resolved)
-  throw new InvalidArgumentError('the Wasm scheduler is not built yet: use impl "ts"')
+  return impl === 'ts' ? createReferenceScheduler(policy, resolved) : new WasmScheduler(policy, resolved)
 }
 
 /** The DS node half: targets assigned to this node and their rates. */
 export function createLocalTable(params: Partial<PolicyParams> = {}, impl: Impl = 'wasm'): LocalTable {
   checkImpl(impl)
   const resolved = Object.freeze(resolveParams(params))
-  if (impl === 'ts') return new ReferenceLocalTable(resolved)
-  throw new InvalidArgumentError('the Wasm local table is not built yet: use impl "ts"')
+  return impl === 'ts' ? new ReferenceLocalTable(resolved) : new WasmLocalTable(resolved)
 }

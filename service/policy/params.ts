@@ -46,11 +46,11 @@ export function resolveParams(partial: Partial<PolicyParams> = {}): PolicyParams
   integerIn('maxNodes', p.maxNodes, 1, MAX_NODES)
   integerIn('targetCapacity', p.targetCapacity, 1, MAX_TARGET_CAPACITY)
   integerIn('batchCapacity', p.batchCapacity, 1, MAX_BATCH)
-  integerIn('tLow', p.tLow, 0, 1e9)
-  integerIn('tHigh', p.tHigh, 1, 1e9)
+  integerIn('tLow', p.tLow, 0, 1e8)
+  integerIn('tHigh', p.tHigh, 1, 1e8)
   if (p.tLow > p.tHigh) throw new InvalidArgumentError(`tLow (${p.tLow}) must not exceed tHigh (${p.tHigh})`)
   positiveNumber('shrinkSeconds', p.shrinkSeconds)
-  integerIn('maxLoad', p.maxLoad, 1, 1e9)
+  integerIn('maxLoad', p.maxLoad, 1, 1e8)
   for (const name of ['hitCost', 'missCost', 'balCost', 'invalCost'] as const) {
     if (!Number.isFinite(p[name]) || p[name] < 0) throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${p[name]}`)
   }

@@ -1,0 +1,28 @@
+// lard-cost: the seed's get_node() (Fig. 11); see service/policy/reference/lard-cost.ts.
+import { balCost, hitCost, invalCost, maxLoad, missCost, nodeLoad, upAt, upCount } from './state'
+import { E_OWNER, targetFor } from './targets'
+
+/** The cheapest node for a target whose node is `owner` (-1: none); ties: lower load, lower id. */
+export function cheapestNode(owner: i32): i32 {
+  let best = -1
+  let bestCost = Infinity
+  let bestLoad: i32 = 0
+  for (let i = 0; i < upCount; i++) {
+    const id = upAt(i)
+    const l = nodeLoad(id)
+    const cost = (id == owner ? hitCost : missCost) + (l < maxLoad ? balCost : invalCost)
+    if (cost < bestCost || (cost == bestCost && l < bestLoad)) {
+      best = id
+      bestCost = cost
+      bestLoad = l
+    }
+  }
+  return best
+}
+
+export function pickLardCost(hash: u32, t: f64): i32 {
+  const e = targetFor(hash, t)
+  const server = cheapestNode(load<i32>(e, E_OWNER))
+  store<i32>(e, server, E_OWNER)
+  return server
+}
