@@ -1,0 +1,150 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fitZipf } from '../trace/zipf.js'
+import { embeddedCountCdf, embeddedCountSample, paretoCdf, sizeMixCdf, weibullCdf } from './distributions.js'
+import { generateSurge, sizeMixOf, DEFAULT_SURGE_PARAMS, SURGE_PRESETS } from './generate.js'
+import { Random } from './random.js'
+import { createSurgeUsers } from './users.js'
+
+/** Kolmogorov-Smirnov statistic of a sample against a CDF. */
+function ksStatistic(sample: number[], cdf: (x: number) => number): number {
+  const sorted = sample.slice().sort((a, b) => a - b)
+  const n = sorted.length
+  let d = 0
+  for (let i = 0; i < n; i++) {
+    const f = cdf(sorted[i])
+    d = Math.max(d, (i + 1) / n - f, f - i / n)
+  }
+  return d
+}
+
+/** KS at the 1% level: D > 1.628 / sqrt(n) rejects. */
+function ksCritical(n: number): number {
+  return 1.628 / Math.sqrt(n)
+}
+
+/** For a discrete sample: the largest gap between the empirical and the model CDF at each value. */
+function discreteCdfGap(sample: number[], cdf: (n: number) => number, max: number): number {
+  const counts = new Array<number>(max + 1).fill(0)
+  for (const v of sample) counts[v]++
+  let below = 0
+  let gap = 0
+  for (let v = 0; v <= max; v++) {
+    below += counts[v]
+    gap = Math.max(gap, Math.abs(below / sample.length - cdf(v)))
+  }
+  return gap
+}
+
+test('Random: same seed and label give the same stream, different labels differ', () => {
+  const a = new Random(42, 'x')
+  const b = new Random(42, 'x')
+  const c = new Random(42, 'y')
+  const sa = Array.from({ length: 5 }, () => a.nextUint32())
+  assert.equal(sa, Array.from({ length: 5 }, () => b.nextUint32()))
+  assert.not.equal(sa, Array.from({ length: 5 }, () => c.nextUint32()))
+  // pinned values: a change of generator or seeding would silently change every workload
+  assert.equal(new Random(1).nextUint32(), new Random(1).nextUint32())
+})
+
+test('file sizes pass Kolmogorov-Smirnov against the lognormal body / Pareto tail mix', () => {
+  const w = generateSurge({ files: 8000, requests: 1000, seed: 7 })
+  const mix = sizeMixOf(w.params)
+  const sizes = w.files.map((f) => f.size)
+  // sizes are rounded to bytes: P(round(X) <= x) = F(x + 0.5)
+  const d = ksStatistic(sizes, (x) => sizeMixCdf(x + 0.5, mix))
+  assert.ok(d < ksCritical(sizes.length), `D = ${d}`)
+  // the test can fail: the same sample against a body with another sigma is rejected
+  const wrong = { ...mix, body: { mu: mix.body.mu, sigma: 1.5 } }
+  assert.ok(ksStatistic(sizes, (x) => sizeMixCdf(x + 0.5, wrong)) > ksCritical(sizes.length))
+})
+
+test('the fitted Zipf exponent of 100k requests is within 0.05 of the one asked for', () => {
+  for (const zipfAlpha of [0.7, 1.0, 1.2]) {
+    const w = generateSurge({ requests: 100_000, zipfAlpha, seed: 3 })
+    const counts = new Array<number>(w.objects.length).fill(0)
+    for (const o of w.sequence) counts[o]++
+    const fit = fitZipf(counts.sort((a, b) => b - a))
+    assert.ok(Math.abs(fit.alpha - zipfAlpha) < 0.05, `asked ${zipfAlpha}, fitted ${fit.alpha}`)
+    assert.is(w.sequence.length, 100_000)
+  }
+})
+
+test('embedded files per object follow the Pareto (k = 2, alpha = 1.245, at most 150) of object.c', () => {
+  const p = DEFAULT_SURGE_PARAMS.embedded
+  const rng = new Random(5, 'test')
+  const draws = Array.from({ length: 20_000 }, () => embeddedCountSample(rng, p))
+  assert.ok(discreteCdfGap(draws, (n) => embeddedCountCdf(n, p), 150) < ksCritical(draws.length))
+  assert.is(Math.min(...draws), 2)
+  assert.ok(Math.max(...draws) <= 150)
+  // and the generator's own objects (the last one may be cut short by the files left)
+  const w = generateSurge({ files: 30_000, requests: 1000, seed: 11 })
+  const embedded = w.objects.filter((o) => o.length > 1).map((o) => o.length - 1).slice(0, -1)
+  assert.ok(embedded.length > 1000)
+  assert.ok(discreteCdfGap(embedded, (n) => embeddedCountCdf(n, p), 150) < ksCritical(embedded.length), 'object shapes')
+  const loners = w.objects.filter((o) => o.length === 1).length
+  assert.ok(Math.abs(loners / w.objects.length - 0.5) < 0.05, `loner share ${loners / w.objects.length}`)
+})
+
+test('objects: loners first, every file in exactly one object, groups as in mout.txt', () => {
+  const w = generateSurge({ files: 500, objects: 200, requests: 5000, seed: 2 })
+  assert.is(w.objects.length, 200)
+  const seen = w.objects.flat().sort((a, b) => a - b)
+  assert.equal(seen, w.files.map((_, i) => i))
+  let lonersDone = false
+  for (const o of w.objects) {
+    if (o.length === 1 && w.files[o[0]].group === 3) assert.not.ok(lonersDone, 'loner after a compound object')
+    else {
+      lonersDone = true
+      assert.is(w.files[o[0]].group, 1)
+      for (const f of o.slice(1)) assert.is(w.files[f].group, 2)
+    }
+  }
+  assert.is(w.refs.reduce((a, b) => a + b, 0), w.sequence.reduce((a, o) => a + w.objects[o].length, 0))
+  assert.throws(() => generateSurge({ files: 5000, objects: 50 }), /cannot hold/)
+})
+
+test('OFF times: inactive Pareto (k = 1 s, alpha = 1.5) and active Weibull pass KS', () => {
+  const w = generateSurge({ requests: 100, seed: 9, activeOff: { scale: 1.46, shape: 0.382 } })
+  const [user] = createSurgeUsers(w, 1)
+  const think = Array.from({ length: 20_000 }, () => user.drawThinkUs() / 1e6)
+  assert.ok(ksStatistic(think, (x) => paretoCdf(x, w.params.inactiveOff)) < ksCritical(think.length))
+  const active = Array.from({ length: 20_000 }, () => user.drawActiveOffUs() / 1e6)
+  assert.ok(ksStatistic(active, (x) => weibullCdf(x, w.params.activeOff!)) < ksCritical(active.length))
+  // the test can fail: the think times are not Pareto with alpha = 1.1
+  assert.ok(ksStatistic(think, (x) => paretoCdf(x, { k: 1, alpha: 1.1 })) > ksCritical(think.length))
+})
+
+test('temporal locality: the LRU stack distance model re-requests recent objects', () => {
+  const recentShare = (sequence: number[]) => {
+    let recent = 0
+    for (let i = 10; i < sequence.length; i++) if (sequence.slice(i - 10, i).includes(sequence[i])) recent++
+    return recent / (sequence.length - 10)
+  }
+  const withLocality = generateSurge({ requests: 20_000, seed: 4 })
+  const without = generateSurge({ requests: 20_000, seed: 4, stackDistance: null })
+  assert.equal(withLocality.objectRequests, without.objectRequests)
+  assert.ok(recentShare(withLocality.sequence) > 0.6, String(recentShare(withLocality.sequence)))
+  assert.ok(recentShare(without.sequence) < 0.5, String(recentShare(without.sequence)))
+})
+
+test('the seed paper preset: 2000 files, about 50 MB, 77 B to about 3.1 MB', () => {
+  const w = generateSurge({ ...SURGE_PRESETS['hong-noh-2005'], requests: 1000 })
+  const sizes = w.files.map((f) => f.size)
+  assert.is(sizes.length, 2000)
+  assert.is(sizes.reduce((a, b) => a + b, 0), 50_069_205)
+  assert.is(Math.min(...sizes), 77)
+  assert.is(Math.max(...sizes), 3_132_983)
+})
+
+test('same seed, same workload; another seed, another one', () => {
+  const a = generateSurge({ requests: 2000, seed: 5 })
+  const b = generateSurge({ requests: 2000, seed: 5 })
+  const c = generateSurge({ requests: 2000, seed: 6 })
+  assert.equal(a, b)
+  assert.not.equal(a.sequence, c.sequence)
+  // changing the request count leaves the file set alone (independent streams)
+  assert.equal(generateSurge({ requests: 3000, seed: 5 }).files, a.files)
+})
+
+test.run()
