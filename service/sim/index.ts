@@ -11,7 +11,9 @@ import { DEFAULT_COSTS, type SimConfig, type SimCosts, type SimResult, type SimW
 
 export * from './types.js'
 export { runClusterModel, type SimPolicy } from './model.js'
-export { closedLoopFromSurge, openLoopFromTrace } from './workload.js'
+export { closedLoopFromSurge, openLoopFromTrace, surgeParams, surgeWorkload, traceWorkload, SEED_PRESET, type SurgeWorkloadOptions } from './workload.js'
+export { formatResultsMarkdown, formatResultsTable } from './format.js'
+export { parseCosts, parsePolicyParams, parseSeconds } from './options.js'
 
 export interface SimulateOptions {
   nodes: number

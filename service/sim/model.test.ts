@@ -16,6 +16,7 @@ function singleFile(size: number, offUs: number): ClosedLoopWorkload {
     objectFiles: Int32Array.from([0]),
     sequence: Int32Array.from([0]),
     offTimeUs: () => offUs,
+    startSpreadUs: 1000,
   }
 }
 
@@ -80,7 +81,7 @@ test('hand-checked: a miss costs the disk time on top (seek, transfer per 4 KB, 
 
 test('deterministic for a seed; another seed gives another run', () => {
   const cfg = config({ nodes: 4, users: 300, cacheBytes: 2 << 20, durationSeconds: 20, warmupSeconds: 5 })
-  const strip = (r: ReturnType<typeof runClusterModel>) => ({ ...r, wallSeconds: 0, requestsPerWallSecond: 0 })
+  const strip = (r: ReturnType<typeof runClusterModel>) => ({ ...r, wallSeconds: 0, requestsPerWallSecond: 0, requestsPerCpuSecond: 0 })
   const a = runClusterModel(cfg, surge, { scheduler: createScheduler('lard', {}, 'ts') })
   const b = runClusterModel(cfg, surge, { scheduler: createScheduler('lard', {}, 'ts') })
   const c = runClusterModel({ ...cfg, seed: 2 }, surge, { scheduler: createScheduler('lard', {}, 'ts') })
@@ -119,13 +120,22 @@ test('conservation: with drain, every request started completes exactly once (cl
   assert.is(r.totalRequests, 3000)
 })
 
-test('cache: a cache that holds the file set ends up hitting; none never does', () => {
-  const cfg = config({ nodes: 2, users: 200, durationSeconds: 20, warmupSeconds: 20 })
-  const big = runClusterModel({ ...cfg, cacheBytes: 1 << 30 }, surge, { scheduler: createScheduler('lard', {}, 'ts') })
-  const none = runClusterModel({ ...cfg, cacheBytes: 0 }, surge, { scheduler: createScheduler('lard', {}, 'ts') })
-  assert.ok(big.hitRate > 0.95, String(big.hitRate))
+test('cache: a warm cache that holds the file set always hits, none never does, a cold one warms up', () => {
+  const cfg = config({ nodes: 2, users: 200, durationSeconds: 20, warmupSeconds: 0 })
+  const lard = () => ({ scheduler: createScheduler('lard', {}, 'ts') })
+  const warm = runClusterModel({ ...cfg, cacheBytes: 1 << 30, prewarm: true }, surge, lard())
+  const none = runClusterModel({ ...cfg, cacheBytes: 0, prewarm: true }, surge, lard())
+  const cold = runClusterModel({ ...cfg, cacheBytes: 1 << 30 }, surge, lard())
+  const later = runClusterModel({ ...cfg, cacheBytes: 1 << 30, warmupSeconds: 60 }, surge, lard())
+  assert.is(warm.hitRate, 1)
   assert.is(none.hitRate, 0)
-  assert.ok(big.meanResponseMs < none.meanResponseMs)
+  assert.ok(cold.hitRate < 1 && later.hitRate > cold.hitRate, `${cold.hitRate} then ${later.hitRate}`)
+  assert.ok(warm.meanResponseMs < none.meanResponseMs)
+  // a cache of a quarter of the set, prewarmed, holds the most requested files: it hits more
+  // often than a quarter of the time (Zipf popularity)
+  const bytes = surge.files.sizes.reduce((a, b) => a + b, 0)
+  const quarter = runClusterModel({ ...cfg, cacheBytes: bytes / 4, prewarm: true }, surge, { scheduler: toSelf() })
+  assert.ok(quarter.hitRate > 0.4 && quarter.hitRate < 1, String(quarter.hitRate))
 })
 
 test('DS: a very hot target is served locally without the dispatcher, cutting messages', () => {
@@ -149,14 +159,21 @@ test('bad configuration is refused with a clear error', () => {
   )
 })
 
-test('speed: the model simulates at least 250,000 requests per wall second (16 nodes, 7000 users)', () => {
-  const r = runClusterModel(
-    config({ nodes: 16, users: 7000, cacheBytes: 64 << 20, durationSeconds: 60, warmupSeconds: 10 }),
-    closedLoopFromSurge(generateSurge({ seed: 1 })),
-    { scheduler: createStubScheduler((receiving) => receiving) },
-  )
-  console.log(`  model speed: ${Math.round(r.requestsPerWallSecond).toLocaleString('en')} simulated requests per wall second (${r.totalRequests} requests in ${r.wallSeconds.toFixed(2)} s)`)
-  assert.ok(r.requestsPerWallSecond > 250_000, String(r.requestsPerWallSecond))
+test('speed: the model simulates at least 300,000 requests per second of CPU time (16 nodes, 7000 users)', () => {
+  // Measured per CPU second of this process, which a loaded shared machine does not distort
+  // as much as wall time; the wall figure is printed beside it. The first run warms the JIT.
+  const workload = closedLoopFromSurge(generateSurge({ seed: 1 }))
+  const run = (seconds: number) =>
+    runClusterModel(
+      config({ nodes: 16, users: 7000, cacheBytes: 64 << 20, durationSeconds: seconds, warmupSeconds: 5, prewarm: true }),
+      workload,
+      { scheduler: createStubScheduler((receiving) => receiving) },
+    )
+  run(5)
+  const r = run(60)
+  const fmt = (n: number) => Math.round(n).toLocaleString('en')
+  console.log(`  model speed: ${fmt(r.requestsPerCpuSecond)} simulated requests per CPU second, ${fmt(r.requestsPerWallSecond)} per wall second (${r.totalRequests} requests)`)
+  assert.ok(r.requestsPerCpuSecond > 300_000, String(r.requestsPerCpuSecond))
 })
 
 test.run()

@@ -104,7 +104,8 @@ class ClusterModel {
   private freeSlots: Int32Array // open loop only
   private freeCount = 0
   // Closed loop user state.
-  private ueSeqPos: Int32Array
+  private ueObject: Int32Array
+  private cursor = 0 // the shared position in the request sequence
   private ueFileIdx: Int32Array
 
   // Counters.
@@ -178,21 +179,24 @@ class ClusterModel {
     this.slotNext = new Int32Array(this.slotCapacity)
     this.slotStart = new Float64Array(this.slotCapacity)
     this.freeSlots = new Int32Array(workload.kind === 'open' ? this.slotCapacity : 0)
-    this.ueSeqPos = new Int32Array(workload.kind === 'closed' ? config.users : 0)
-    this.ueFileIdx = new Int32Array(this.ueSeqPos.length)
+    this.ueObject = new Int32Array(workload.kind === 'closed' ? config.users : 0)
+    this.ueFileIdx = new Int32Array(this.ueObject.length)
     this.queue = new EventQueue(1024)
     this.thinking = new EventQueue(workload.kind === 'closed' ? config.users + 1 : 16)
   }
 
   run(): SimResult {
     const wallStart = performance.now()
+    const cpuStart = process.cpuUsage()
     const w = this.w
+    if (this.cfg.prewarm === true) this.prewarmCaches()
     if (w.kind === 'closed') {
       if (w.sequence.length === 0) throw new InvalidArgumentError('the workload has an empty request sequence')
-      // Each user starts at its own place in the sequence, after a staggered first OFF time.
+      // Users start spread over the think time's minimum; each takes the next object of the
+      // shared sequence when it starts one (as the replay tool's SURGE users do).
       for (let u = 0; u < this.cfg.users; u++) {
-        this.ueSeqPos[u] = this.rng.int(w.sequence.length)
-        this.thinking.push(this.rng.next() * w.offTimeUs(this.uniform), (u << KIND_BITS) | ARRIVE)
+        this.ueObject[u] = -1
+        this.thinking.push(this.rng.next() * w.startSpreadUs, (u << KIND_BITS) | ARRIVE)
       }
     } else {
       this.freeCount = this.slotCapacity
@@ -240,8 +244,24 @@ class ClusterModel {
       }
     }
     const wallSeconds = (performance.now() - wallStart) / 1000
+    const cpu = process.cpuUsage(cpuStart)
     for (const table of this.local) table.close()
-    return this.result(wallSeconds)
+    return this.result(wallSeconds, (cpu.user + cpu.system) / 1e6)
+  }
+
+  private prewarmCaches(): void {
+    const w = this.w
+    const requests = new Float64Array(this.sizes.length)
+    if (w.kind === 'closed') {
+      for (let i = 0; i < w.sequence.length; i++) {
+        const o = w.sequence[i]
+        for (let j = w.objectStart[o]; j < w.objectStart[o + 1]; j++) requests[w.objectFiles[j]]++
+      }
+    } else {
+      for (let i = 0; i < w.file.length; i++) requests[w.file[i]]++
+    }
+    const order = Array.from({ length: this.sizes.length }, (_, i) => i).sort((a, b) => requests[a] - requests[b] || b - a)
+    for (const cache of this.caches) for (const file of order) cache.insert(file)
   }
 
   /** FIFO server: returns when a job of `service` microseconds offered at `t` finishes. */
@@ -258,7 +278,13 @@ class ClusterModel {
   private startUserRequest(user: number, t: number): void {
     const w = this.w
     if (w.kind !== 'closed') return
-    const object = w.sequence[this.ueSeqPos[user]]
+    let object = this.ueObject[user]
+    if (object < 0) {
+      object = w.sequence[this.cursor]
+      this.cursor = this.cursor + 1 === w.sequence.length ? 0 : this.cursor + 1
+      this.ueObject[user] = object
+      this.ueFileIdx[user] = 0
+    }
     this.slotFile[user] = w.objectFiles[w.objectStart[object] + this.ueFileIdx[user]]
     this.arrive(user, t)
   }
@@ -538,7 +564,7 @@ class ClusterModel {
     }
     const w = this.w
     if (w.kind === 'closed') {
-      const object = w.sequence[this.ueSeqPos[slot]]
+      const object = this.ueObject[slot]
       const files = w.objectStart[object + 1] - w.objectStart[object]
       const nextFile = this.ueFileIdx[slot] + 1
       const stopping = this.cfg.drain === true && t > this.endUs
@@ -547,9 +573,7 @@ class ClusterModel {
         this.ueFileIdx[slot] = nextFile
         if (!stopping) this.startUserRequest(slot, t)
       } else {
-        this.ueFileIdx[slot] = 0
-        const pos = this.ueSeqPos[slot] + 1
-        this.ueSeqPos[slot] = pos === w.sequence.length ? 0 : pos
+        this.ueObject[slot] = -1
         const next = t + w.offTimeUs(this.uniform)
         if (!stopping) this.thinking.push(next, (slot << KIND_BITS) | ARRIVE)
       }
@@ -579,7 +603,7 @@ class ClusterModel {
     this.slotCapacity = cap
   }
 
-  private result(wallSeconds: number): SimResult {
+  private result(wallSeconds: number, cpuSeconds: number): SimResult {
     const windowSeconds = this.cfg.durationSeconds
     const windowUs = windowSeconds * 1e6
     let maxServed = 0
@@ -620,6 +644,7 @@ class ClusterModel {
       simulatedSeconds: this.cfg.warmupSeconds + windowSeconds,
       wallSeconds,
       requestsPerWallSecond: wallSeconds > 0 ? this.completed / wallSeconds : 0,
+      requestsPerCpuSecond: cpuSeconds > 0 ? this.completed / cpuSeconds : 0,
     }
   }
 }

@@ -75,8 +75,10 @@ export interface ClosedLoopWorkload {
   /** Object o is files objectFiles[objectStart[o] .. objectStart[o+1]) (base file first). */
   objectStart: Int32Array
   objectFiles: Int32Array
-  /** The request sequence: object ids in order (SURGE's name.txt). */
+  /** The request sequence: object ids in order (SURGE's name.txt), one cursor shared by all users, wrapping. */
   sequence: Int32Array
+  /** Users start at uniform times in [0, startSpreadUs) so they do not move in lockstep. */
+  startSpreadUs: number
   /** An inactive OFF time in microseconds, drawn with the given uniform(0,1) source. */
   offTimeUs: (uniform: () => number) => number
 }
@@ -105,6 +107,13 @@ export interface SimConfig {
   warmupSeconds: number
   seed: number
   costs: SimCosts
+  /**
+   * Start with warm caches: every node's cache is filled with the workload's files from least
+   * to most requested, so it holds the most popular ones that fit (the state of a node after
+   * earlier runs; the seed's 50 MB set fits a 128 MB node whole). Policies that partition the
+   * files (LARD and kin) then evict towards their own partition during the warm-up.
+   */
+  prewarm?: boolean
   /**
    * After the measured interval, stop starting requests and run until every started one
    * has completed (tests use it to check conservation).
@@ -146,4 +155,6 @@ export interface SimResult {
   wallSeconds: number
   /** Simulated requests per wall second (whole run). */
   requestsPerWallSecond: number
+  /** The same per second of this process's CPU time (fairer on a shared, loaded machine). */
+  requestsPerCpuSecond: number
 }

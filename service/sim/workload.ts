@@ -4,7 +4,8 @@
 import { InvalidArgumentError } from '../core/errors.js'
 import { hashKey } from '../policy/hash.js'
 import { surgeUrl } from '../surge/files.js'
-import type { SurgeWorkload } from '../surge/generate.js'
+import { generateSurge, SURGE_PRESETS, type SurgeParams, type SurgeWorkload } from '../surge/generate.js'
+import { readTraceBatches, type ReadTraceOptions } from '../trace/reader.js'
 import type { TraceRecord } from '../trace/types.js'
 import type { ClosedLoopWorkload, OpenLoopWorkload } from './types.js'
 
@@ -38,6 +39,7 @@ export function closedLoopFromSurge(surge: SurgeWorkload): ClosedLoopWorkload {
     sequence: Int32Array.from(surge.sequence),
     // Pareto by inversion: k * U^(-1/alpha), U in (0, 1].
     offTimeUs: (uniform) => kUs * Math.pow(1 - uniform(), exponent),
+    startSpreadUs: kUs,
   }
 }
 
@@ -79,4 +81,42 @@ export function openLoopFromTrace(records: Iterable<TraceRecord>, unknownSize = 
     file[i] = files[index]
   })
   return { kind: 'open', files: { sizes: Float64Array.from(sizes), hashes: Uint32Array.from(hashes) }, arrivalUs, file }
+}
+
+export const SEED_PRESET = 'hong-noh-2005'
+
+export interface SurgeWorkloadOptions {
+  /** A named SURGE preset (default: the seed's 2000 files, about 50 MB); the fields below override it. */
+  preset?: string
+  files?: number
+  /** Object requests in the name.txt sequence the users walk. */
+  requests?: number
+  seed?: number
+  /** Zipf exponent of object popularity. */
+  zipf?: number
+}
+
+/** The SURGE parameters a workload option set resolves to (preset, then overrides). */
+export function surgeParams(options: SurgeWorkloadOptions = {}): Partial<SurgeParams> {
+  const name = options.preset ?? SEED_PRESET
+  const preset = SURGE_PRESETS[name]
+  if (preset === undefined) throw new InvalidArgumentError(`unknown SURGE preset "${name}" (one of ${Object.keys(SURGE_PRESETS).join(', ')})`)
+  const params: Partial<SurgeParams> = { ...preset }
+  if (options.files !== undefined) params.files = options.files
+  if (options.requests !== undefined) params.requests = options.requests
+  if (options.seed !== undefined) params.seed = options.seed
+  if (options.zipf !== undefined) params.zipfAlpha = options.zipf
+  return params
+}
+
+/** A SURGE workload from the project's generator (service/surge/), in the model's form. */
+export function surgeWorkload(options: SurgeWorkloadOptions = {}): ClosedLoopWorkload {
+  return closedLoopFromSurge(generateSurge(surgeParams(options)))
+}
+
+/** An open-loop workload from any trace format readTrace understands. */
+export async function traceWorkload(path: string, options: ReadTraceOptions = {}): Promise<OpenLoopWorkload> {
+  const records: TraceRecord[] = []
+  for await (const batch of readTraceBatches(path, options)) for (const r of batch) records.push(r)
+  return openLoopFromTrace(records)
 }
