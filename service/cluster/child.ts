@@ -44,6 +44,7 @@ async function runNode(config: NodeChildConfig): Promise<void> {
     cacheBytes: config.cacheBytes,
     disk: config.disk,
     token: config.token,
+    decide: config.forwardAllTo === undefined ? undefined : () => ({ node: config.forwardAllTo!, route: 'dispatched' }),
     link: config.dispatcher ? createNodeLink({ url: config.dispatcher, token: config.token }) : undefined,
     passSocket:
       config.handoff === 'fd'

@@ -13,11 +13,12 @@ import { join } from 'node:path'
 import type net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { InvalidArgumentError, L7Error } from '../core/errors.js'
-import type { PolicyName } from '../policy/types.js'
+import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { POLICY_NAMES } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
 import { DEFAULT_CACHE_BYTES } from '../node/node.js'
 import { writeFileSet } from './fileset.js'
+import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
@@ -26,6 +27,8 @@ const READY_TIMEOUT_MS = 20_000
 export interface ClusterOptions {
   nodes?: number
   policy?: PolicyName
+  /** Policy parameters for the dispatcher (nodes receive them in its WELCOME). */
+  params?: Partial<PolicyParams>
   /** Serve this directory; without it, `files` SURGE-like files are generated in a temp dir. */
   docroot?: string
   files?: number
@@ -39,6 +42,8 @@ export interface ClusterOptions {
   token?: string
   /** false = no dispatcher: nodes route by chbl over the static membership. */
   dispatcher?: boolean
+  /** Benchmarks only: every node sends every request to this node (measures handoff cost). */
+  forwardAllTo?: number
 }
 
 export interface ClusterChild {
@@ -151,7 +156,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   try {
     if (withDispatcher) {
-      dispatcherConfig = { role: 'dispatcher', host, port: basePort, policy, token }
+      dispatcherConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token }
       const proc = spawnChild(dispatcherConfig)
       const ready = await waitReady(proc, 'the dispatcher')
       dispatcherChild = { role: 'dispatcher', id: -1, process: proc, url: ready.url, port: ready.port, adminPort: null }
@@ -170,6 +175,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           token,
           dispatcher: dispatcherChild?.url ?? null,
           handoff: options.handoff ?? 'relay',
+          forwardAllTo: options.forwardAllTo,
         })
         const entry: ClusterChild = { role: 'node', id, process: proc, url: '', port: 0, adminPort: null }
         children.push(entry)

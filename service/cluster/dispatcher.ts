@@ -1,9 +1,22 @@
-// Starts the dispatcher inside a cluster child process through the dispatcher's library.
-// TEMPORARY: service/dispatcher has not landed yet.
+// Starts the dispatcher inside a cluster child process through the dispatcher's library,
+// on the Wasm scheduler when it is built, else the TypeScript reference (same decisions).
 
-import { MissingDependencyError } from '../core/errors.js'
+import { startDispatcher, type Dispatcher, type LogFn } from '../dispatcher/dispatcher.js'
 import type { DispatcherChildConfig } from './messages.js'
 
-export async function startClusterDispatcher(_config: DispatcherChildConfig): Promise<{ port: number; url: string; close(): Promise<void> }> {
-  throw new MissingDependencyError('the dispatcher (service/dispatcher) is not available yet')
+/** Warnings and errors only: joins and leaves would drown the cluster's one-line output. */
+const quietLog: LogFn = (level, event, fields = {}) => {
+  if (level !== 'info') process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + '\n')
+}
+
+export async function startClusterDispatcher(config: DispatcherChildConfig): Promise<{ port: number; url: string; close(): Promise<void> }> {
+  const options = { policy: config.policy, params: config.params, host: config.host, port: config.port, token: config.token, log: quietLog }
+  let dispatcher: Dispatcher
+  try {
+    dispatcher = await startDispatcher({ ...options, impl: 'wasm' })
+  } catch {
+    dispatcher = await startDispatcher({ ...options, impl: 'ts' })
+  }
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host
+  return { port: dispatcher.port, url: `ws://${host}:${dispatcher.port}`, close: () => dispatcher.close() }
 }

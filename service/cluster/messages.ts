@@ -2,7 +2,7 @@
 // Sent with serialization 'advanced', so Buffers travel as they are; a client socket
 // travels as the message's handle (file-descriptor passing).
 
-import type { PolicyName } from '../policy/types.js'
+import type { PolicyName, PolicyParams } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
 import type { HandoffRoute } from '../node/credential.js'
 
@@ -18,6 +18,8 @@ export interface NodeChildConfig {
   /** ws://host:port of the dispatcher, or null (no dispatcher: chbl over `peers`). */
   dispatcher: string | null
   handoff: 'relay' | 'fd'
+  /** Benchmarks only: send every request to this node (fixed decision, route dispatched). */
+  forwardAllTo?: number
 }
 
 export interface DispatcherChildConfig {
@@ -25,6 +27,7 @@ export interface DispatcherChildConfig {
   host: string
   port: number
   policy: PolicyName
+  params: Partial<PolicyParams>
   token: string
 }
 

@@ -31,22 +31,35 @@ export interface Decision {
   route: 'local' | 'dispatched' | 'fallback'
 }
 
+/** What the node gives its dispatcher link. */
+export interface LinkHost {
+  id: number
+  /** This node's HTTP address as peers reach it (host:port). */
+  address: string
+  load(): number
+  /** The membership changed: peers' addresses by node id (this node excluded). */
+  setPeers(peers: Record<number, string>): void
+  log(message: string): void
+}
+
 /**
- * The node's view of the dispatcher (service/control-client adapted): routing questions,
- * load reports and membership. Absent = standalone node (every request `local`).
+ * The node's view of the dispatcher (the control client, adapted in control-link.ts):
+ * routing questions, load reports, membership. Absent = no dispatcher.
  */
 export interface ControlLink {
   readonly connected: boolean
   /** Policy the dispatcher runs (from its WELCOME); null until the first WELCOME. */
   readonly policy: PolicyName | null
+  /** DS node half (policy ds only), built with the WELCOME's parameters. */
+  readonly localTable: LocalTable | null
+  /** Resolves on the first WELCOME, or after timeoutMs (the node then starts in fallback). */
+  ready(timeoutMs: number): Promise<void>
   /** Ask which node serves `hash`; rejects when the dispatcher is unreachable. */
   assign(hash: number, ownLoad: number): Promise<number>
   /** This node finished a request the dispatcher counted against it. */
   done(hash: number): void
   /** DS: this node served `hash` locally without asking. */
   reportLocal(hash: number): void
-  /** The current load of this node, read by the link when it (re)connects and on heartbeats. */
-  setLoadSource(read: () => number): void
   close(): Promise<void>
 }
 
@@ -62,10 +75,8 @@ export interface NodeOptions {
   disk?: DiskModel | null
   /** Cluster token: signs handoff credentials (and registers with the dispatcher). */
   token?: string
-  /** The dispatcher connection; absent = standalone (policy `local`, no peers). */
-  link?: ControlLink | ((node: { id: number; address: string; load: () => number }) => ControlLink)
-  /** DS node half, used when the link's policy is `ds`. */
-  localTable?: LocalTable
+  /** The dispatcher connection; absent = no dispatcher (alone: policy `local`; with peers: chbl). */
+  link?: (host: LinkHost) => ControlLink
   /** Peers' HTTP addresses (`host:port`) by node id; updated with setPeers(). */
   peers?: Record<number, string>
   /** Fixed routing (tests, benchmarks): replaces DS/dispatcher/fallback. */
@@ -73,6 +84,8 @@ export interface NodeOptions {
   /** Hand a client connection to a sibling process (fd passing); false = not possible, relay. */
   passSocket?: (to: number, socket: net.Socket, bytes: Buffer, route: HandoffRoute) => boolean
   hasher?: TargetHasher
+  /** How long startNode waits for the dispatcher's WELCOME before starting in fallback (ms). */
+  linkReadyTimeoutMs?: number
   headerTimeoutMs?: number
   idleTimeoutMs?: number
 }
@@ -109,7 +122,6 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   const headerTimeoutMs = options.headerTimeoutMs ?? 10_000
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000
   const fallback = new FallbackRouter(self)
-  const localTable = options.localTable ?? null
   const peers = new Map<number, { address: string; pool: Pool | null }>()
   const connections = new Set<net.Socket>()
   let inFlight = 0
@@ -146,7 +158,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     if (options.decide) return options.decide(hash, path)
     // No dispatcher: alone, every request is local; with known peers, chbl over them.
     if (!link) return peers.size === 0 ? { node: self, route: 'local' } : fallbackDecision(hash)
-    if (link.policy === 'ds' && localTable && localTable.check(hash, performance.now() * 1000, inFlight)) {
+    const localTable = link.localTable
+    if (localTable && localTable.check(hash, performance.now() * 1000, inFlight)) {
       link.reportLocal(hash)
       return { node: self, route: 'local' }
     }
@@ -159,7 +172,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       (node) => {
         metrics.leaveFallback()
         metrics.rtt((performance.now() - started) / 1000)
-        if (node === self && link!.policy === 'ds' && localTable) localTable.assign(hash, performance.now() * 1000)
+        if (node === self) link!.localTable?.assign(hash, performance.now() * 1000)
         if (node !== self && !peers.has(node)) {
           // A member we have no address for (membership lagging): serve it ourselves.
           return { node: self, route: 'fallback' as const }
@@ -526,8 +539,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   }
 
   if (options.link) {
-    link = typeof options.link === 'function' ? options.link({ id: self, address, load: () => inFlight }) : options.link
-    link.setLoadSource(() => inFlight)
+    link = options.link({ id: self, address, load: () => inFlight, setPeers, log: (m) => process.stderr.write(`node ${self}: ${m}\n`) })
+    await link.ready(options.linkReadyTimeoutMs ?? 5000)
   }
 
   return {
@@ -551,7 +564,6 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       admin?.closeAllConnections()
       await link?.close()
       await Promise.all([...peers.values()].map((p) => p.pool?.destroy().catch(() => {})))
-      localTable?.close()
       fallback.close()
     },
   }
