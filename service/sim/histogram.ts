@@ -1,17 +1,18 @@
-// Response-time histogram for the model: log-linear buckets (64 per doubling, about 1.1%
-// resolution) over microseconds, so percentiles cost one array increment per request.
+// Response-time histogram for the model: HdrHistogram-style log-linear buckets over whole
+// microseconds (exact below 64 us, then 64 sub-buckets per doubling: under 1.6% error), found
+// with integer bit tricks so that recording costs a few instructions per request.
 
-const BUCKETS_PER_OCTAVE = 64
-const OCTAVES = 44
+const SUB = 64
+const SUB_BITS = 6
+const MAX_US = 0xffffffff // about 71 minutes; longer responses count as this
 
 export class LatencyHistogram {
-  private readonly counts = new Float64Array(BUCKETS_PER_OCTAVE * OCTAVES + 1)
+  private readonly counts = new Float64Array(SUB + (32 - SUB_BITS) * SUB)
   private total = 0
   private sum = 0
 
   record(us: number): void {
-    const bucket = us < 1 ? 0 : Math.min(this.counts.length - 1, 1 + Math.floor(Math.log2(us) * BUCKETS_PER_OCTAVE))
-    this.counts[bucket]++
+    this.counts[bucketOf(us < MAX_US ? us : MAX_US)]++
     this.total++
     this.sum += us
   }
@@ -27,12 +28,27 @@ export class LatencyHistogram {
   /** Value at quantile q (0..1), reported as its bucket's upper bound. */
   quantile(q: number): number {
     if (this.total === 0) return 0
-    const rank = Math.ceil(q * this.total)
+    const rank = Math.max(1, Math.ceil(q * this.total))
     let seen = 0
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i]
-      if (seen >= rank) return i === 0 ? 1 : Math.pow(2, i / BUCKETS_PER_OCTAVE)
+      if (seen >= rank) return upperBoundOf(i)
     }
-    return Math.pow(2, (this.counts.length - 1) / BUCKETS_PER_OCTAVE)
+    return MAX_US
   }
+}
+
+function bucketOf(us: number): number {
+  const v = us >>> 0
+  if (v < SUB) return v
+  const octave = 31 - Math.clz32(v) // >= SUB_BITS
+  const shift = octave - SUB_BITS
+  return SUB + shift * SUB + ((v >>> shift) & (SUB - 1))
+}
+
+function upperBoundOf(bucket: number): number {
+  if (bucket < SUB) return bucket + 1
+  const shift = Math.floor((bucket - SUB) / SUB)
+  const sub = (bucket - SUB) % SUB
+  return (SUB + sub + 1) * Math.pow(2, shift)
 }

@@ -50,11 +50,12 @@ test('event queue pops in time order, ties in a fixed order', () => {
   assert.is(q.peekTime(), Infinity)
 })
 
-test('histogram percentiles within 1.1%', () => {
+test('histogram percentiles within 1.6%', () => {
   const h = new LatencyHistogram()
   for (let v = 1; v <= 10000; v++) h.record(v)
-  assert.ok(Math.abs(h.quantile(0.99) - 9900) / 9900 < 0.011, String(h.quantile(0.99)))
-  assert.ok(Math.abs(h.quantile(0.5) - 5000) / 5000 < 0.011)
+  assert.ok(Math.abs(h.quantile(0.99) - 9900) / 9900 < 0.016, String(h.quantile(0.99)))
+  assert.ok(Math.abs(h.quantile(0.5) - 5000) / 5000 < 0.016)
+  assert.is(h.quantile(0.001), 11) // exact below 64 us: the bucket [10, 11)
   assert.is(h.mean(), 5000.5)
 })
 
