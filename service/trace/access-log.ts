@@ -3,7 +3,7 @@
 // year, month or zone (taken from options). One byte-level parser serves all three: the
 // `[time]` field's shape tells CLF and EPA apart. Hosts become user ids in first-seen order.
 import type { TraceRecord } from './types.js'
-import { DASH, QUOTE, SPACE, daysFromCivil, indexIn, isDigit, methodString, parse2, parseUint } from './bytes.js'
+import { DASH, QUOTE, SPACE, daysFromCivil, indexIn, isDigit, latin1, methodString, parse2, parseUint } from './bytes.js'
 
 export interface EpaDate {
   year: number
@@ -29,22 +29,18 @@ function monthAt(buf: Buffer, at: number): number {
   return -1
 }
 
-/** `10/Oct/2000:13:55:36 -0700` at `at` -> microseconds since the epoch, or -1. */
-function clfTimeUs(buf: Buffer, at: number): number {
+/** Seconds since the epoch of local midnight of the date in `10/Oct/2000:13:55:36 -0700` at `at`, zone applied. */
+function clfDaySeconds(buf: Buffer, at: number): number | undefined {
   const day = parse2(buf, at)
   const month = monthAt(buf, at + 3)
   const year = parseUint(buf, at + 7, at + 11)
-  const hour = parse2(buf, at + 12)
-  const minute = parse2(buf, at + 15)
-  const second = parse2(buf, at + 18)
   const sign = buf[at + 21]
   const zoneHours = parse2(buf, at + 22)
   const zoneMinutes = parse2(buf, at + 24)
-  if (day < 1 || month < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) return -1
-  if (zoneHours < 0 || zoneMinutes < 0 || (sign !== 43 && sign !== DASH)) return -1
+  if (day < 1 || day > 31 || month < 0 || year < 0 || zoneHours < 0 || zoneMinutes < 0) return undefined
+  if ((sign !== 43 && sign !== DASH) || buf[at + 2] !== 47 || buf[at + 6] !== 47 || buf[at + 20] !== SPACE) return undefined
   const zone = (sign === DASH ? -1 : 1) * (zoneHours * 60 + zoneMinutes)
-  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - zone * 60
-  return seconds * 1e6
+  return daysFromCivil(year, month, day) * 86400 - zone * 60
 }
 
 /** `DD:HH:MM:SS` at `at` -> microseconds since the epoch in the given month, or -1. */
@@ -64,27 +60,84 @@ export type AccessLogKind = 'clf' | 'epa'
 export class AccessLogParser {
   private readonly hosts = new Map<string, number>()
   private firstUs = Number.NaN
+  // Consecutive lines mostly share a host and a date: remember the last ones to skip work.
+  private readonly lastHost = Buffer.alloc(256)
+  private lastHostLength = -1
+  private lastUser = 0
+  private readonly lastDate = Buffer.alloc(11)
+  private lastDateValid = false
+  private lastDaySeconds = 0
+  private lastZone = -1
 
   constructor(
     private readonly kind: AccessLogKind,
     private readonly epaDate: EpaDate = EPA_DEFAULT_DATE,
   ) {}
 
+  private userOf(buf: Buffer, start: number, end: number): number {
+    const length = end - start
+    if (length === this.lastHostLength) {
+      let same = true
+      for (let i = 0; i < length; i++) {
+        if (buf[start + i] !== this.lastHost[i]) {
+          same = false
+          break
+        }
+      }
+      if (same) return this.lastUser
+    }
+    const host = latin1(buf, start, end)
+    let user = this.hosts.get(host)
+    if (user === undefined) {
+      user = this.hosts.size
+      this.hosts.set(host, user)
+    }
+    if (length <= this.lastHost.length) {
+      for (let i = 0; i < length; i++) this.lastHost[i] = buf[start + i]
+      this.lastHostLength = length
+      this.lastUser = user
+    }
+    return user
+  }
+
+  /** `10/Oct/2000:13:55:36 -0700` at `at` -> microseconds since the epoch, or -1. */
+  private clfTimeUs(buf: Buffer, at: number): number {
+    const hour = parse2(buf, at + 12)
+    const minute = parse2(buf, at + 15)
+    const second = parse2(buf, at + 18)
+    if (hour < 0 || minute < 0 || second < 0 || buf[at + 11] !== 58) return -1
+    const zone = buf[at + 21] * 1e4 + buf[at + 22] * 1e3 + buf[at + 23] * 100 + buf[at + 24] * 10 + buf[at + 25]
+    let same = this.lastDateValid && zone === this.lastZone
+    for (let i = 0; same && i < 11; i++) same = buf[at + i] === this.lastDate[i]
+    if (!same) {
+      const daySeconds = clfDaySeconds(buf, at)
+      if (daySeconds === undefined) return -1
+      for (let i = 0; i < 11; i++) this.lastDate[i] = buf[at + i]
+      this.lastDateValid = true
+      this.lastDaySeconds = daySeconds
+      this.lastZone = zone
+    }
+    return (this.lastDaySeconds + hour * 3600 + minute * 60 + second) * 1e6
+  }
+
   /** Parses buf[start, end); a string is the reason the line is bad. */
   parse(buf: Buffer, start: number, end: number, line: number): TraceRecord | string {
-    const hostEnd = indexIn(buf, SPACE, start, end)
-    if (hostEnd <= start) return 'no host field'
-    const open = indexIn(buf, 91, hostEnd, end) // [
-    if (open < 0) return 'no [time] field'
-    const close = indexIn(buf, 93, open, end) // ]
-    if (close < 0) return 'unterminated [time] field'
+    let hostEnd = start
+    while (hostEnd < end && buf[hostEnd] !== SPACE) hostEnd++
+    if (hostEnd === start || hostEnd === end) return 'no host field'
+    let open = hostEnd
+    while (open < end && buf[open] !== 91) open++ // [
+    if (open === end) return 'no [time] field'
     let epochUs: number
+    let close: number
     if (this.kind === 'epa') {
-      if (close - open !== 12 || open !== hostEnd + 1) return 'time is not [DD:HH:MM:SS]'
+      close = open + 12
+      if (buf[close] !== 93 || open !== hostEnd + 1) return 'time is not [DD:HH:MM:SS]'
       epochUs = epaTimeUs(buf, open + 1, this.epaDate)
     } else {
-      if (close - open !== 27) return 'time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]'
-      epochUs = clfTimeUs(buf, open + 1)
+      close = open + 27
+      if (close >= end || buf[close] !== 93) return 'time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]'
+      epochUs = this.clfTimeUs(buf, open + 1)
     }
     if (epochUs < 0) return 'unreadable time'
     if (buf[close + 1] !== SPACE || buf[close + 2] !== QUOTE) return 'no "request" after the time'
@@ -97,38 +150,39 @@ export class AccessLogParser {
       if (buf[requestEnd + 1] === SPACE && isDigit(buf[requestEnd + 2])) break
       requestEnd++
     }
-    const methodEnd = indexIn(buf, SPACE, requestStart, requestEnd)
-    if (methodEnd <= requestStart) return 'request has no method and URL'
+    let methodEnd = requestStart
+    while (methodEnd < requestEnd && buf[methodEnd] !== SPACE) methodEnd++
+    if (methodEnd === requestStart || methodEnd === requestEnd) return 'request has no method and URL'
     let urlEnd = requestEnd
-    const lastSpace = buf.lastIndexOf(SPACE, requestEnd - 1)
-    if (lastSpace > methodEnd && buf[lastSpace + 1] === 72 && buf[lastSpace + 5] === 47) urlEnd = lastSpace // " HTTP/"
+    // drop a trailing " HTTP/x.y" (usually exactly 9 bytes; otherwise look for the last space)
+    const tail = requestEnd - 9
+    if (tail > methodEnd && buf[tail] === SPACE && buf[tail + 1] === 72 && buf[tail + 5] === 47) urlEnd = tail
+    else {
+      const lastSpace = buf.lastIndexOf(SPACE, requestEnd - 1)
+      if (lastSpace > methodEnd && buf[lastSpace + 1] === 72 && buf[lastSpace + 5] === 47) urlEnd = lastSpace // " HTTP/"
+    }
     if (urlEnd <= methodEnd + 1) return 'request has no URL'
     const statusStart = requestEnd + 2
-    let statusEnd = indexIn(buf, SPACE, statusStart, end)
-    if (statusEnd < 0) statusEnd = end
+    let statusEnd = statusStart
+    while (statusEnd < end && buf[statusEnd] !== SPACE) statusEnd++
     const status = parseUint(buf, statusStart, statusEnd)
     if (status < 0) return 'status is not a number'
     let size = -1 // a missing bytes field (some EPA lines) or `-`: unknown
     if (statusEnd < end) {
-      let bytesEnd = indexIn(buf, SPACE, statusEnd + 1, end)
-      if (bytesEnd < 0) bytesEnd = end
+      let bytesEnd = statusEnd + 1
+      while (bytesEnd < end && buf[bytesEnd] !== SPACE) bytesEnd++
       if (!(bytesEnd === statusEnd + 2 && buf[statusEnd + 1] === DASH)) {
         size = parseUint(buf, statusEnd + 1, bytesEnd)
         if (size < 0) return 'bytes is neither a number nor -'
       }
     }
-    const host = buf.toString('latin1', start, hostEnd)
-    let user = this.hosts.get(host)
-    if (user === undefined) {
-      user = this.hosts.size
-      this.hosts.set(host, user)
-    }
+    const user = this.userOf(buf, start, hostEnd)
     if (Number.isNaN(this.firstUs)) this.firstUs = epochUs
     return {
       timeUs: epochUs - this.firstUs,
       user,
       method: methodString(buf, requestStart, methodEnd),
-      url: buf.toString('latin1', methodEnd + 1, urlEnd),
+      url: latin1(buf, methodEnd + 1, urlEnd),
       size,
       status,
       line,

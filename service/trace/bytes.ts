@@ -52,7 +52,7 @@ export function methodString(buf: Buffer, start: number, end: number): string {
     }
     if (same) return method
   }
-  return buf.toString('latin1', start, end)
+  return latin1(buf, start, end)
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
@@ -63,4 +63,15 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
   return era * 146097 + doe - 719468
+}
+
+// Buffer#toString(encoding, start, end) goes through argument checks and a slice; Node's
+// prototype method latin1Slice (present since Node 0.x, untyped) does the decoding alone and
+// is measurably faster in the per-line loop. Fall back when a runtime lacks it.
+type Latin1Slicer = { latin1Slice?: (start: number, end: number) => string }
+const hasLatin1Slice = typeof (Buffer.prototype as unknown as Latin1Slicer).latin1Slice === 'function'
+
+/** buf[start, end) as a string, one character per byte. */
+export function latin1(buf: Buffer, start: number, end: number): string {
+  return hasLatin1Slice ? (buf as unknown as Required<Latin1Slicer>).latin1Slice(start, end) : buf.toString('latin1', start, end)
 }

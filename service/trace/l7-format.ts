@@ -3,7 +3,7 @@
 // space separated; the URL has its spaces and control bytes percent-encoded; size `-` is
 // unknown. An optional first line `#l7-trace 1` names the format; other `#` lines are comments.
 import type { TraceRecord } from './types.js'
-import { DASH, SPACE, indexIn, methodString, parseUint } from './bytes.js'
+import { DASH, SPACE, indexIn, latin1, methodString, parseUint } from './bytes.js'
 
 export const L7_HEADER = '#l7-trace 1'
 
@@ -64,7 +64,7 @@ export function parseL7Line(buf: Buffer, start: number, end: number, line: numbe
     timeUs,
     user,
     method: methodString(buf, s2 + 1, s3),
-    url: buf.toString('latin1', s3 + 1, s4),
+    url: latin1(buf, s3 + 1, s4),
     size,
     status,
     line,
