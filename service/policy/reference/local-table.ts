@@ -9,6 +9,7 @@
 // [inferred] Clearing drops the assignment, not the rate history: the seed updates the
 // request-time information "whenever the server processes a request", and a rate that restarted
 // at every clear could never reach the threshold with the ewma or window estimators.
+import { InvalidArgumentError } from '../../core/errors.js'
 import { checkHash, checkLoad, checkTime } from '../params.js'
 import type { LocalTable, PolicyParams } from '../types.js'
 import { createRate, type RateEstimate } from './rate.js'
@@ -22,6 +23,11 @@ interface LocalTarget extends TargetEntry {
 export class ReferenceLocalTable implements LocalTable {
   private readonly targets: TargetTable<LocalTarget>
   private assignedCount = 0
+  private closed = false
+
+  private checkOpen(): void {
+    if (this.closed) throw new InvalidArgumentError('this local table is closed')
+  }
 
   constructor(private readonly params: Readonly<PolicyParams>) {
     this.targets = new TargetTable(
@@ -34,6 +40,7 @@ export class ReferenceLocalTable implements LocalTable {
   }
 
   assign(hash: number, timeUs: number): void {
+    this.checkOpen()
     checkHash(hash)
     checkTime(timeUs)
     let target = this.targets.get(hash)
@@ -49,6 +56,7 @@ export class ReferenceLocalTable implements LocalTable {
   }
 
   check(hash: number, timeUs: number, ownLoad: number): boolean {
+    this.checkOpen()
     checkHash(hash)
     checkTime(timeUs)
     checkLoad(ownLoad)
@@ -65,8 +73,11 @@ export class ReferenceLocalTable implements LocalTable {
   }
 
   size(): number {
+    this.checkOpen()
     return this.assignedCount
   }
 
-  close(): void {}
+  close(): void {
+    this.closed = true
+  }
 }

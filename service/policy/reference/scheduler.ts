@@ -1,5 +1,6 @@
 // What every reference policy shares: the batch columns, input checks, load accounting and
 // membership. A policy supplies pick() (the rule) and, when it keeps targets, forgetNode().
+import { InvalidArgumentError } from '../../core/errors.js'
 import {
   badDoneNode,
   badReceivingNode,
@@ -30,6 +31,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   protected readonly nodes: NodeTable
   /** Latest request time seen: "now" for hotTargets(). */
   protected nowUs = 0
+  private closed = false
 
   constructor(
     readonly policy: PolicyName,
@@ -47,6 +49,11 @@ export abstract class ReferenceScheduler implements Scheduler {
     this.nodes = new NodeTable(params.maxNodes)
   }
 
+  /** Refuse any use after close(), as the Wasm wrapper does. */
+  private checkOpen(): void {
+    if (this.closed) throw new InvalidArgumentError('this scheduler is closed')
+  }
+
   /** The policy's rule: the node that serves this request (its load is added by decide()). */
   protected abstract pick(receiving: number, hash: number, timeUs: number): number
 
@@ -62,6 +69,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   protected membershipChanged(): void {}
 
   decide(n: number): void {
+    this.checkOpen()
     checkBatchSize(n, this.params.batchCapacity)
     if (n === 0) return
     if (this.nodes.upIds.length === 0) throw noNodesUp()
@@ -81,6 +89,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   }
 
   done(n: number): void {
+    this.checkOpen()
     checkBatchSize(n, this.params.batchCapacity)
     const { node } = this.dones
     const maxNodes = this.params.maxNodes
@@ -89,6 +98,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   }
 
   addNode(id: number, weight = 1): void {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     checkWeight(weight)
     this.nodes.add(id, weight)
@@ -96,6 +106,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   }
 
   removeNode(id: number): void {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     if (!this.nodes.up[id]) return
     this.nodes.remove(id)
@@ -104,6 +115,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   }
 
   setWeight(id: number, weight: number): void {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     checkWeight(weight)
     this.nodes.weight[id] = weight
@@ -111,22 +123,26 @@ export abstract class ReferenceScheduler implements Scheduler {
   }
 
   isUp(id: number): boolean {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     return this.nodes.up[id]
   }
 
   load(id: number): number {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     return this.nodes.load[id]
   }
 
   setLoad(id: number, load: number): void {
+    this.checkOpen()
     checkNodeId(id, this.params.maxNodes)
     checkLoad(load)
     this.nodes.load[id] = load
   }
 
   observeLocal(node: number, hash: number, count: number, timeUs: number): void {
+    this.checkOpen()
     checkNodeId(node, this.params.maxNodes)
     checkHash(hash)
     checkLoad(count)
@@ -138,6 +154,7 @@ export abstract class ReferenceScheduler implements Scheduler {
   protected observe(_hash: number, _count: number, _timeUs: number): void {}
 
   stats(): SchedulerStats {
+    this.checkOpen()
     const table = this.targetTable()
     return {
       targets: table?.size ?? 0,
@@ -151,5 +168,7 @@ export abstract class ReferenceScheduler implements Scheduler {
     return []
   }
 
-  close(): void {}
+  close(): void {
+    this.closed = true
+  }
 }
