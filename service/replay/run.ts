@@ -10,7 +10,7 @@ import type { TraceRecord } from '../trace/types.js'
 import { initHistograms, summarizeMs } from './histograms.js'
 import { RateClock, RecordFeed, TraceClock, sessionsFromRecords, type Clock } from './schedule.js'
 import { RunStats, type ErrorKind } from './stats.js'
-import type { ReplayMode, ReplayOptions, ReplayResult, UserSession } from './types.js'
+import type { ObjectSource, ReplayMode, ReplayOptions, ReplayResult, UserObject, UserSession } from './types.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 /** How long a stopped run (Ctrl-C) waits for requests in flight before giving up on them. */
@@ -192,12 +192,21 @@ class Run {
     const { options } = this
     const loop = options.durationS !== undefined || options.requests !== undefined
     let feed: RecordFeed | undefined
-    let sessions: UserSession[] | undefined
+    let objects: ObjectSource | undefined
+    let users = 0
     let mode = this.mode
-    if (mode === 'closed' || (mode === undefined && (options.sessions || options.users !== undefined))) {
+    if (mode === 'closed' || (mode === undefined && (options.sessions || options.objects || options.users !== undefined))) {
       mode = 'closed'
-      sessions = options.sessions ?? (await this.sessionsFromTrace())
-      if (sessions.length === 0) throw new InvalidArgumentError('closed mode: no sessions to replay (empty trace?)')
+      if (options.objects) {
+        objects = options.objects
+        users = options.users ?? 0
+      } else {
+        const sessions = options.sessions ?? (await this.sessionsFromTrace())
+        if (sessions.length === 0) throw new InvalidArgumentError('closed mode: no sessions to replay (empty trace?)')
+        users = options.users ?? sessions.length
+        objects = new SessionObjects(sessions, users, loop)
+      }
+      if (!(users >= 1 && Number.isInteger(users))) throw new InvalidArgumentError(`closed mode needs users >= 1, got ${options.users}`)
     } else {
       if (!options.records) throw new InvalidArgumentError('records are needed for timed and rate modes')
       mode ??= options.rate !== undefined ? 'rate' : 'timed'
@@ -223,7 +232,7 @@ class Run {
     const ticker = setInterval(() => this.tick(), 1000)
     try {
       if (mode === 'closed') {
-        this.startUsers(sessions!, loop)
+        this.startUsers(objects!, users)
         await this.sendingFinished
       } else {
         await this.openLoop(feed!, this.clockFor(mode))
@@ -242,7 +251,6 @@ class Run {
   private async sessionsFromTrace(): Promise<UserSession[]> {
     const { options } = this
     if (!options.records) throw new InvalidArgumentError('closed mode needs records or sessions')
-    if (!(options.users! >= 1)) throw new InvalidArgumentError(`closed mode needs users >= 1, got ${options.users}`)
     const records = typeof options.records === 'function' ? options.records() : options.records
     return sessionsFromRecords(records, {
       objectGapMs: options.objectGapMs ?? 1000,
@@ -308,14 +316,7 @@ class Run {
     })
   }
 
-  private startUsers(sessions: UserSession[], loop: boolean): void {
-    const count = this.options.users ?? sessions.length
-    if (!(count >= 1)) throw new InvalidArgumentError(`closed mode needs users >= 1, got ${count}`)
-    for (const session of sessions) {
-      if (!session.objects.some((object) => object.records.length > 0)) {
-        throw new InvalidArgumentError('closed mode: a session without any request')
-      }
-    }
+  private startUsers(objects: ObjectSource, count: number): void {
     this.usersActive = count
     this.sendingFinished = new Promise((resolve) => (this.onSendingDone = resolve))
     if (Number.isFinite(this.endMs)) {
@@ -324,8 +325,8 @@ class Run {
         for (const user of this.users) user.cancelSleep()
       }, this.endMs - performance.now())
     }
-    for (let id = 0; id < count; id++) this.users.push(new ClosedUser(this, id, count, sessions, loop, this.options.offTimeMs))
-    for (const user of this.users) user.next(this.t0)
+    for (let id = 0; id < count; id++) this.users.push(new ClosedUser(this, id, objects, this.options.offTimeMs))
+    for (let id = 0; id < count; id++) this.users[id].sleep(this.t0 + (objects.startOffsetMs?.(id) ?? 0))
   }
 
   userFinished(): void {
@@ -512,62 +513,89 @@ class Run {
 }
 
 /**
- * A closed-loop user: fetches the files of an object one after another (each sent when the
- * previous one completes), then sleeps the object's OFF time. User `id` of `count` plays the
- * sessions id, id + count, id + 2 count, ... (wrapping around when the run loops).
+ * Sessions played by closed-loop users: user `id` of `count` plays sessions id, id + count,
+ * id + 2 count, ... (wrapping around when the run loops; once each otherwise, and at least
+ * one session per user).
  */
-class ClosedUser {
-  private sessionIndex: number
-  private objectIndex = 0
-  private recordIndex = 0
-  private timer: NodeJS.Timeout | undefined
-  private finished = false
+class SessionObjects implements ObjectSource {
+  private readonly position: Array<{ session: number; object: number }> = []
   private readonly lastSession: number
 
   constructor(
-    private readonly run: Run,
-    id: number,
-    private readonly count: number,
     private readonly sessions: UserSession[],
+    private readonly count: number,
     private readonly loop: boolean,
-    private readonly fixedOffMs: number | undefined,
   ) {
-    this.sessionIndex = id
+    for (const session of sessions) {
+      if (!session.objects.some((object) => object.records.length > 0)) {
+        throw new InvalidArgumentError('closed mode: a session without any request')
+      }
+    }
     this.lastSession = Math.max(sessions.length, count)
   }
 
+  nextObject(user: number): UserObject | undefined {
+    const at = (this.position[user] ??= { session: user, object: 0 })
+    for (;;) {
+      if (!this.loop && at.session >= this.lastSession) return undefined
+      const session = this.sessions[at.session % this.sessions.length]
+      if (at.object < session.objects.length) return session.objects[at.object++]
+      at.object = 0
+      at.session += this.count
+    }
+  }
+}
+
+/**
+ * A closed-loop user: fetches the files of an object one after another (each sent when the
+ * previous one completes), then sleeps the object's OFF time, then takes the next object.
+ */
+class ClosedUser {
+  private object: UserObject | undefined
+  private recordIndex = 0
+  private timer: NodeJS.Timeout | undefined
+  private finished = false
+
+  constructor(
+    private readonly run: Run,
+    private readonly id: number,
+    private readonly objects: ObjectSource,
+    private readonly fixedOffMs: number | undefined,
+  ) {}
+
   /** Sends the next file, scheduled at `scheduledMs` (now, or the end of an OFF time). */
   next(scheduledMs: number): void {
-    for (;;) {
-      if (!this.loop && this.sessionIndex >= this.lastSession) return this.finish()
-      const session = this.sessions[this.sessionIndex % this.sessions.length]
-      const object = session.objects[this.objectIndex]
+    // Objects without files are skipped; a source that gives nothing else would spin forever.
+    for (let empty = 0; empty < 10_000; ) {
+      const object = this.object
       if (object !== undefined && this.recordIndex < object.records.length) {
         if (!this.run.canSend(scheduledMs)) return this.finish()
-        const record = object.records[this.recordIndex++]
-        this.run.send(record, scheduledMs, performance.now(), this)
+        this.run.send(object.records[this.recordIndex++], scheduledMs, performance.now(), this)
         return
       }
-      // Object done (or empty): advance, and sleep its OFF time before the next one.
-      const offMs = object === undefined ? 0 : (this.fixedOffMs ?? object.offMs)
+      this.object = undefined
       this.recordIndex = 0
-      if (++this.objectIndex >= session.objects.length) {
-        this.objectIndex = 0
-        this.sessionIndex += this.count
-      }
-      if (object !== undefined && offMs > 0) {
-        const wakeMs = scheduledMs + offMs
-        timeoutAt(
-          wakeMs,
-          () => {
-            this.timer = undefined
-            this.next(wakeMs)
-          },
-          (timer) => (this.timer = timer),
-        )
-        return
-      }
+      const offMs = object === undefined ? 0 : (this.fixedOffMs ?? object.offMs)
+      if (offMs > 0) return this.sleep(scheduledMs + offMs)
+      this.object = this.objects.nextObject(this.id)
+      if (this.object === undefined) return this.finish()
+      if (this.object.records.length === 0) empty++
     }
+    this.finish()
+  }
+
+  /** Starts the user at `atMs`. */
+  sleep(atMs: number): void {
+    timeoutAt(
+      atMs,
+      () => {
+        this.timer = undefined
+        this.object = this.objects.nextObject(this.id)
+        if (this.object === undefined) this.finish()
+        else this.next(atMs)
+      },
+      (timer) => (this.timer = timer),
+    )
   }
 
   /** The user's request completed (or failed) at `nowMs`. */

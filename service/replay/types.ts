@@ -26,11 +26,20 @@ export interface UserSession {
   objects: UserObject[]
 }
 
+/** Closed mode: hands each user its next object; undefined ends that user. */
+export interface ObjectSource {
+  nextObject(user: number): UserObject | undefined
+  /** When the user starts, ms after t0 (spreads users out); 0 when absent. */
+  startOffsetMs?(user: number): number
+}
+
 export interface ReplayOptions {
   /** Records to replay (needed unless `sessions` is given for closed mode). */
   records?: RecordSource
-  /** Closed mode: prepared sessions (e.g. from SURGE files); otherwise built from `records`. */
+  /** Closed mode: prepared sessions; otherwise built from `records` (grouped by user). */
   sessions?: UserSession[]
+  /** Closed mode: objects handed out to users as they go (SURGE user equivalents). */
+  objects?: ObjectSource
   /** Base URLs; requests are spread over them round robin (one URL: all to one address). */
   targets: string[]
   /** Default: 'timed' when the records carry times, else an error asks for rate or closed. */

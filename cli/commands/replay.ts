@@ -1,0 +1,142 @@
+import { writeFile } from 'node:fs/promises'
+import { Args, Command, Flags } from '@oclif/core'
+import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
+import { hgrmFromEncoded, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
+import { formatResultTable, writeHtmlReport } from '../../service/replay/report.js'
+import { openReplaySource } from '../../service/replay/source.js'
+import { parseSeconds } from '../../service/sim/options.js'
+import { TRACE_FORMATS } from '../../service/trace/index.js'
+import type { TraceFormat } from '../../service/trace/types.js'
+
+export default class Replay extends Command {
+  static override description =
+    'Replay a trace against web servers and measure latency honestly: from each request\'s scheduled send time ' +
+    '(no coordinated omission), in HdrHistograms, beside the service time and the generator\'s own send lag. ' +
+    'Open loop on the trace\'s own timing (timed) or at a fixed rate, or closed-loop users (SURGE UEs). ' +
+    'Ctrl-C prints the results so far.'
+
+  static override examples = [
+    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --speed 10 --max-gap 5s',
+    '<%= config.bin %> replay ../shared/traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
+    '<%= config.bin %> replay workload/ --mode closed --users 200 --target http://127.0.0.1:8080 --http1.0 --duration 1m --report replay.html',
+    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
+  ]
+
+  static override args = {
+    trace: Args.string({ description: 'trace file (l7, CLF, Combined, EPA; gzip ok) or SURGE directory', required: true }),
+  }
+
+  static override flags = {
+    target: Flags.string({ description: 'base URL(s), comma-separated: requests go round robin over them', required: true }),
+    format: Flags.string({ description: 'trace format (default: detected)', options: [...TRACE_FORMATS] }),
+    mode: Flags.string({ description: 'load model (default: timed when the trace has times)', options: ['timed', 'rate', 'closed'] }),
+    speed: Flags.string({ description: 'timed: trace time runs this many times faster', default: '1' }),
+    'max-gap': Flags.string({ description: 'timed/closed: clamp idle gaps of the trace to this (e.g. 5s)' }),
+    rate: Flags.string({ description: 'rate: requests per second' }),
+    arrivals: Flags.string({ description: 'rate: arrival process', options: ['constant', 'poisson'], default: 'constant' }),
+    seed: Flags.integer({ description: 'rate: seed of the Poisson arrivals', default: 1 }),
+    users: Flags.integer({ description: 'closed: users (user equivalents)', min: 1 }),
+    'off-time': Flags.string({ description: 'closed: fixed OFF time after each object (e.g. 500ms), instead of the trace\'s' }),
+    'object-gap': Flags.string({ description: 'closed, from a log: a user\'s gap that starts a new object', default: '1s' }),
+    duration: Flags.string({ description: 'measured time (e.g. 30s, 2m); the trace loops in rate and closed modes' }),
+    requests: Flags.integer({ description: 'measured requests to send', min: 1 }),
+    warmup: Flags.string({ description: 'time at the start whose requests are not recorded', default: '0' }),
+    'http1.0': Flags.boolean({ description: 'a new connection per request (Connection: close), as SURGE\'s client', default: false }),
+    connections: Flags.integer({ description: 'connections per target (default 10; closed mode: users)', min: 1 }),
+    pipelining: Flags.integer({ description: 'requests in flight per keep-alive connection', default: 1, min: 1 }),
+    timeout: Flags.string({ description: 'per-request timeout', default: '10s' }),
+    json: Flags.boolean({ description: 'print the results as JSON (histograms included, base64)', default: false }),
+    hgrm: Flags.string({ description: 'write the latency percentile distribution (.hgrm, HdrHistogram plotter format)' }),
+    report: Flags.string({ description: 'write a self-contained HTML report with plots' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Replay)
+    try {
+      const mode = flags.mode as ReplayMode | undefined
+      const durationS = flags.duration === undefined ? undefined : parseSeconds(flags.duration, '--duration')
+      const source = await openReplaySource(args.trace, {
+        format: flags.format as TraceFormat | undefined,
+        closed: mode === 'closed',
+        users: flags.users,
+        loop: durationS !== undefined || flags.requests !== undefined,
+      })
+      const controller = new AbortController()
+      const progress = process.stderr.isTTY ? new ProgressLine() : undefined
+      let interrupts = 0
+      const onSigint = (): void => {
+        // First Ctrl-C: stop and print what was measured; a second one quits at once.
+        if (++interrupts > 1) process.exit(130)
+        process.stderr.write('\nstopping: results so far follow (Ctrl-C again to quit)\n')
+        controller.abort()
+      }
+      process.on('SIGINT', onSigint)
+      let result
+      try {
+        result = await runReplay({
+          records: source.records,
+          objects: source.objects,
+          traceProblems: source.problems,
+          targets: flags.target.split(',').map((target) => target.trim()).filter((target) => target !== ''),
+          mode,
+          speed: number(flags.speed, '--speed'),
+          maxGapMs: flags['max-gap'] === undefined ? undefined : parseSeconds(flags['max-gap'], '--max-gap') * 1000,
+          rate: flags.rate === undefined ? undefined : number(flags.rate, '--rate'),
+          arrivals: flags.arrivals as 'constant' | 'poisson',
+          seed: flags.seed,
+          users: flags.users,
+          offTimeMs: flags['off-time'] === undefined ? undefined : offTime(flags['off-time']),
+          objectGapMs: parseSeconds(flags['object-gap'], '--object-gap') * 1000,
+          durationS,
+          requests: flags.requests,
+          warmupS: flags.warmup === '0' ? 0 : parseSeconds(flags.warmup, '--warmup'),
+          http10: flags['http1.0'],
+          connections: flags.connections,
+          pipelining: flags.pipelining,
+          timeoutMs: parseSeconds(flags.timeout, '--timeout') * 1000,
+          signal: controller.signal,
+          onProgress: progress && ((state) => progress.draw(state)),
+          onWarning: (message) => {
+            progress?.clear()
+            process.stderr.write(`warning: ${message}\n`)
+          },
+        })
+      } finally {
+        process.off('SIGINT', onSigint)
+        progress?.clear()
+      }
+      if (flags.hgrm) await writeFile(flags.hgrm, await hgrmFromEncoded(result.histograms.latencyUs))
+      if (flags.report) await writeHtmlReport(result, flags.report)
+      if (flags.json) this.log(JSON.stringify(result, null, 2))
+      else this.log(formatResultTable(result))
+    } catch (err) {
+      if (err instanceof L7Error) this.error(err.message, { exit: 2 })
+      throw err
+    }
+  }
+}
+
+function number(text: string, what: string): number {
+  const value = Number(text)
+  if (text.trim() === '' || !(value > 0)) throw new InvalidArgumentError(`${what} must be a number above 0, got "${text}"`)
+  return value
+}
+
+function offTime(text: string): number {
+  return text.trim() === '0' ? 0 : parseSeconds(text, '--off-time') * 1000
+}
+
+/** One self-rewriting line on stderr (a TTY): a bar when the run's length is known. */
+class ProgressLine {
+  draw(state: ReplayProgress): void {
+    const bar = state.fraction >= 0 ? `[${'#'.repeat(Math.round(state.fraction * 20)).padEnd(20, '.')}] ${Math.round(state.fraction * 100)}% ` : ''
+    const text =
+      `${bar}${state.elapsedS.toFixed(0)} s  ${state.requests} sent  ${state.currentRps} req/s  ` +
+      `p99 ${state.latencyP99Ms.toFixed(1)} ms  errors ${state.errors}  lag ${state.sendLagMaxMs.toFixed(1)} ms`
+    process.stderr.write(`\r\x1b[2K${text}`)
+  }
+
+  clear(): void {
+    process.stderr.write('\r\x1b[2K')
+  }
+}
