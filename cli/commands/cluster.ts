@@ -21,7 +21,7 @@ export default class Cluster extends Command {
     policy: Flags.string({ description: 'distribution policy the dispatcher runs', default: 'ds', options: [...POLICY_NAMES] }),
     docroot: Flags.directory({ description: 'document root to serve (default: generate --files files in a temp dir)', exists: true }),
     files: Flags.integer({ description: 'files to generate when no --docroot is given', default: 2000, min: 1 }),
-    seed: Flags.integer({ description: 'seed of the generated file set', default: 1 }),
+    seed: Flags.integer({ description: 'seed of the generated file set (default: the seed paper preset hong-noh-2005)' }),
     port: Flags.integer({ description: 'dispatcher port; nodes use port+1..port+N; 0 = all ephemeral', default: 8080, min: 0, max: 65535 }),
     host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
     'cache-mb': Flags.integer({ description: 'content cache per node, MiB', default: 32, min: 0 }),

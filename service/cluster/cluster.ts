@@ -17,7 +17,8 @@ import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { POLICY_NAMES } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
 import { DEFAULT_CACHE_BYTES } from '../node/node.js'
-import { writeFileSet } from './fileset.js'
+import { generateFileSizes, resolveSurgeParams, SURGE_PRESETS } from '../surge/generate.js'
+import { materialize } from '../surge/materialize.js'
 import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
 
@@ -29,9 +30,10 @@ export interface ClusterOptions {
   policy?: PolicyName
   /** Policy parameters for the dispatcher (nodes receive them in its WELCOME). */
   params?: Partial<PolicyParams>
-  /** Serve this directory; without it, `files` SURGE-like files are generated in a temp dir. */
+  /** Serve this directory; without it, `files` SURGE files are generated in a temp dir. */
   docroot?: string
   files?: number
+  /** Seed of the generated file set (default: the seed paper's preset, hong-noh-2005). */
   seed?: number
   host?: string
   /** Dispatcher port; nodes listen on port+1 .. port+N. 0 = every port ephemeral. */
@@ -94,6 +96,14 @@ function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { 
   })
 }
 
+/** The seed paper's file set (2000 files, about 50 MB, 77 B to 3.1 MB) or a SURGE set of another size. */
+async function writeSurgeFileSet(docroot: string, files: number, seed?: number): Promise<void> {
+  const preset = SURGE_PRESETS['hong-noh-2005']
+  const params = resolveSurgeParams({ ...preset, files, seed: seed ?? preset.seed })
+  const sizes = generateFileSizes(params)
+  await materialize(sizes.map((size) => ({ size })), params.seed, { docroot })
+}
+
 function spawnChild(config: ChildConfig): ChildProcess {
   return fork(CHILD_SCRIPT, [], {
     env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
@@ -133,7 +143,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   } else {
     generated = await mkdtemp(join(tmpdir(), 'l7-cluster-'))
     docroot = generated
-    await writeFileSet(docroot, options.files ?? 2000, options.seed ?? 1)
+    await writeSurgeFileSet(docroot, options.files ?? 2000, options.seed)
   }
 
   const children: ClusterChild[] = []

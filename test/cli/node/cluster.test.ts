@@ -1,0 +1,124 @@
+// `l7 cluster` and `l7 node` as a user runs them: the ready line, serving, and no orphan
+// processes whether the parent is stopped politely (SIGTERM) or killed outright (SIGKILL).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { once } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { get, rawExchange } from '../../../service/node/testing.js'
+
+const BIN = new URL('../../../../bin/run.js', import.meta.url).pathname
+
+function start(args: string[]): { proc: ChildProcess; ready: Promise<Record<string, unknown>> } {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr!.on('data', (d) => (stderr += d))
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr: ${stderr}`)), 20_000)
+    const lines = createInterface({ input: proc.stdout! })
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      const m = /^ready (\{.*\})$/.exec(line)
+      if (m) resolve(JSON.parse(m[1]))
+      else reject(new Error(`first line is not the ready line: ${line}`))
+    })
+    proc.once('exit', (code) => reject(new Error(`exited with ${code} before ready; stderr: ${stderr}`)))
+  })
+  return { proc, ready }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((s) => s.trim())
+      .map(Number)
+  } catch {
+    return [] // ps exits 1 when there are none
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function allGone(pids: number[], withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs
+  while (Date.now() < until) {
+    if (!pids.some(alive)) return true
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return !pids.some(alive)
+}
+
+test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes the generated docroot', async () => {
+  const { proc, ready } = start(['cluster', '--nodes', '2', '--port', '0', '--files', '30'])
+  try {
+    const info = (await ready) as { dispatcher: string; nodes: string[]; docroot: string }
+    assert.match(info.dispatcher, /^ws:\/\/127\.0\.0\.1:\d+$/)
+    assert.is(info.nodes.length, 2)
+    const [res] = await rawExchange(Number(new URL(info.nodes[1]).port), get('/3.txt'))
+    assert.is(res.status, 200)
+    assert.ok(['dispatched', 'handoff', 'local'].includes(res.headers['x-l7-route']))
+    const kids = childrenOf(proc.pid!)
+    assert.is(kids.length, 3)
+    const exited = once(proc, 'exit')
+    proc.kill('SIGTERM')
+    const [code] = await exited
+    assert.is(code, 0)
+    assert.ok(await allGone(kids, 3000), 'children still running')
+    assert.not.ok(existsSync(info.docroot), 'generated docroot left behind')
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGKILL')
+  }
+})
+
+test('l7 cluster killed with SIGKILL: the children notice and exit on their own', async () => {
+  const { proc, ready } = start(['cluster', '--nodes', '2', '--port', '0', '--files', '10', '--handoff', 'fd'])
+  const info = (await ready) as { docroot: string }
+  const kids = childrenOf(proc.pid!)
+  assert.is(kids.length, 3)
+  proc.kill('SIGKILL')
+  await once(proc, 'exit')
+  assert.ok(await allGone(kids, 5000), 'orphans left running')
+  await rm(info.docroot, { recursive: true, force: true })
+})
+
+test('l7 node alone serves everything locally and reports its admin port', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'l7-node-cli-'))
+  await writeFile(join(root, 'a.txt'), 'hello\n')
+  const { proc, ready } = start(['node', '--id', '5', '--listen', '127.0.0.1:0', '--docroot', root])
+  try {
+    const info = (await ready) as { url: string; admin: string }
+    const [res] = await rawExchange(Number(new URL(info.url).port), get('/a.txt'))
+    assert.is(res.body.toString(), 'hello\n')
+    assert.is(res.headers['x-l7-node'], '5')
+    assert.is(res.headers['x-l7-route'], 'local')
+    const metrics = await (await fetch(`${info.admin}/metrics`)).text()
+    assert.match(metrics, /l7_node_requests_total\{node="5",route="local"\} 1/)
+  } finally {
+    proc.kill('SIGTERM')
+    await once(proc, 'exit')
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
+test('l7 node rejects a bad --disk value with a clear message', async () => {
+  const proc = spawn(process.execPath, [BIN, 'node', '--id', '1', '--docroot', tmpdir(), '--disk', 'seek=fast'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr!.on('data', (d) => (stderr += d))
+  const [code] = await once(proc, 'exit')
+  assert.is.not(code, 0)
+  assert.match(stderr, /--disk/)
+})
+
+test.run()
