@@ -1,0 +1,249 @@
+// `l7 bench node`: one l7 node (policy local, cache warm, no dispatcher) against nginx
+// (one worker) on the same document root, both driven by wrk in the same run; then the cost
+// of a handoff: a relayed request and a passed socket (fd) against a local serve.
+// Figures, not assertions: the machine may be shared, so only ratios within one run count.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { MissingDependencyError } from '../service/core/errors.js'
+import { startCluster } from '../service/cluster/cluster.js'
+import { freePort } from '../service/cluster/ports.js'
+
+const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface NodeBenchOptions {
+  /** Seconds per wrk run. */
+  duration?: number
+  connections?: number
+  threads?: number
+  /** File sizes compared against nginx, bytes. */
+  sizes?: number[]
+  /** Also measure handoff costs (relay, fd). */
+  handoff?: boolean
+  log?: (line: string) => void
+}
+
+export interface WrkFigures {
+  requestsPerSec: number
+  latencyMeanMs: number
+  requests: number
+  errors: number
+}
+
+export interface NodeBenchResult {
+  machine: { cpus: number; node: string }
+  settings: { duration: number; connections: number; threads: number }
+  /** null when nginx is not installed (reason given). */
+  vsNginx: Array<{ size: number; l7: WrkFigures; nginx: WrkFigures | null; ratio: number | null }>
+  nginxMissing: string | null
+  handoff: Array<{ name: string; connection: 'keep-alive' | 'close'; figures: WrkFigures; vsLocal: number }> | null
+}
+
+function which(command: string, args: string[]): boolean {
+  const r = spawnSync(command, args, { stdio: 'ignore' })
+  return !r.error
+}
+
+export function findNginx(): string | null {
+  for (const candidate of ['nginx', '/usr/sbin/nginx']) if (which(candidate, ['-v'])) return candidate
+  return null
+}
+
+/** Runs wrk once and reads its summary. */
+export async function runWrk(url: string, o: { duration: number; connections: number; threads: number; close?: boolean }): Promise<WrkFigures> {
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}s`]
+  if (o.close) args.push('-H', 'Connection: close')
+  args.push(url)
+  const proc = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stdout.on('data', (d) => (out += d))
+  proc.stderr.on('data', (d) => (out += d))
+  const [code] = await once(proc, 'exit')
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
+  if (code !== 0 || !rps) throw new Error(`wrk failed (${code}): ${out.trim()}`)
+  const lat = /Latency\s+([\d.]+)(us|ms|s)/.exec(out)
+  const scale = lat ? { us: 0.001, ms: 1, s: 1000 }[lat[2] as 'us' | 'ms' | 's'] : 0
+  const total = /(\d+) requests in/.exec(out)
+  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  return {
+    requestsPerSec: Number(rps[1]),
+    latencyMeanMs: lat ? Number(lat[1]) * scale : NaN,
+    requests: total ? Number(total[1]) : 0,
+    errors: (errors ? Number(errors[1]) : 0) + (socketErrors ? socketErrors.slice(1).reduce((s, n) => s + Number(n), 0) : 0),
+  }
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1')
+      s.once('connect', () => (s.destroy(), resolve(true)))
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > until) throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+async function startNginx(nginx: string, docroot: string, dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort()
+  const temp = join(dir, 'nginx-tmp')
+  await mkdir(temp, { recursive: true })
+  // One worker, no access log, sendfile; keep-alive connections are not recycled during a run.
+  const conf = `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 10000000;
+  keepalive_timeout 65;
+  default_type application/octet-stream;
+  client_body_temp_path ${temp}/body;
+  proxy_temp_path ${temp}/proxy;
+  fastcgi_temp_path ${temp}/fastcgi;
+  uwsgi_temp_path ${temp}/uwsgi;
+  scgi_temp_path ${temp}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${docroot};
+  }
+}
+`
+  await writeFile(join(dir, 'nginx.conf'), conf)
+  const proc = spawn(nginx, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
+  await Promise.race([waitForPort(port), once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`)))])
+  return { port, stop: () => stopProcess(proc, 'SIGQUIT') }
+}
+
+async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = once(proc, 'exit')
+  proc.kill(signal)
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** `l7 node` alone (policy local), as a user would start it; resolves when it listens. */
+async function startL7Node(docroot: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const proc = spawn(process.execPath, [BIN, 'node', '--id', '0', '--listen', '127.0.0.1:0', '--docroot', docroot, '--cache-mb', '64'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve)
+    proc.once('exit', (code) => reject(new Error(`l7 node exited with ${code}`)))
+  })
+  const info = JSON.parse(line.replace(/^ready /, '')) as { url: string }
+  return { port: Number(new URL(info.url).port), stop: () => stopProcess(proc) }
+}
+
+async function warm(port: number, path: string): Promise<void> {
+  for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer()
+}
+
+export async function runNodeBench(options: NodeBenchOptions = {}): Promise<NodeBenchResult> {
+  const log = options.log ?? (() => {})
+  const settings = { duration: options.duration ?? 5, connections: options.connections ?? 32, threads: options.threads ?? 1 }
+  const sizes = options.sizes ?? [1024, 65536]
+  if (!which('wrk', ['-v'])) throw new MissingDependencyError('wrk is not installed (Debian: apt-get install -y wrk)')
+  const nginx = findNginx()
+  const dir = await mkdtemp(join(tmpdir(), 'l7-bench-node-'))
+  const docroot = join(dir, 'www')
+  await mkdir(docroot)
+  for (const size of sizes) await writeFile(join(docroot, `${size}.bin`), Buffer.alloc(size, 97))
+  const result: NodeBenchResult = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    settings,
+    vsNginx: [],
+    nginxMissing: nginx ? null : 'nginx is not installed (Debian: apt-get install -y nginx-light)',
+    handoff: null,
+  }
+  try {
+    const l7 = await startL7Node(docroot)
+    const peer = nginx ? await startNginx(nginx, docroot, dir) : null
+    try {
+      for (const size of sizes) {
+        const path = `/${size}.bin`
+        await warm(l7.port, path)
+        if (peer) await warm(peer.port, path)
+        log(`wrk ${settings.duration}s ${size} B: nginx`)
+        const n = peer ? await runWrk(`http://127.0.0.1:${peer.port}${path}`, settings) : null
+        log(`wrk ${settings.duration}s ${size} B: l7 node`)
+        const l = await runWrk(`http://127.0.0.1:${l7.port}${path}`, settings)
+        result.vsNginx.push({ size, l7: l, nginx: n, ratio: n ? l.requestsPerSec / n.requestsPerSec : null })
+      }
+    } finally {
+      await l7.stop()
+      await peer?.stop()
+    }
+
+    if (options.handoff !== false) {
+      result.handoff = []
+      const size = sizes[0]
+      const path = `/${size}.bin`
+      const short = { ...settings, duration: Math.max(2, Math.ceil(settings.duration / 2)) }
+      // Node 0 sends everything to node 1; requests sent to node 1 itself are its local serves.
+      for (const mechanism of ['relay', 'fd'] as const) {
+        const cluster = await startCluster({ nodes: 2, port: 0, docroot, dispatcher: false, forwardAllTo: 1, handoff: mechanism })
+        try {
+          const local = Number(new URL(cluster.nodes[1]).port)
+          const front = Number(new URL(cluster.nodes[0]).port)
+          await warm(local, path)
+          await warm(front, path)
+          const modes = mechanism === 'relay' ? (['keep-alive', 'close'] as const) : (['close'] as const)
+          for (const connection of modes) {
+            const close = connection === 'close'
+            log(`wrk ${short.duration}s ${size} B, connection ${connection}: local serve, then ${mechanism} handoff`)
+            const base = await runWrk(`http://127.0.0.1:${local}${path}`, { ...short, close })
+            const moved = await runWrk(`http://127.0.0.1:${front}${path}`, { ...short, close })
+            result.handoff.push({ name: 'local', connection, figures: base, vsLocal: 1 })
+            result.handoff.push({ name: `${mechanism} handoff`, connection, figures: moved, vsLocal: moved.requestsPerSec / base.requestsPerSec })
+          }
+        } finally {
+          await cluster.close()
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  return result
+}
+
+export function formatNodeBench(r: NodeBenchResult): string {
+  const lines: string[] = []
+  const f = (n: number) => n.toFixed(0).padStart(9)
+  lines.push(`l7 node vs nginx (1 worker), wrk -t${r.settings.threads} -c${r.settings.connections} -d${r.settings.duration}s, keep-alive, cache warm; ${r.machine.cpus} CPUs, Node ${r.machine.node}`)
+  if (r.nginxMissing) lines.push(`  nginx: ${r.nginxMissing}; l7 figures only`)
+  lines.push('  size        l7 req/s  nginx req/s   ratio   l7 mean ms  nginx mean ms')
+  for (const row of r.vsNginx) {
+    lines.push(
+      `  ${String(row.size).padEnd(9)} ${f(row.l7.requestsPerSec)}    ${row.nginx ? f(row.nginx.requestsPerSec) : '        -'}   ${row.ratio === null ? '   -' : row.ratio.toFixed(2)}   ` +
+        `${row.l7.latencyMeanMs.toFixed(2).padStart(9)}  ${row.nginx ? row.nginx.latencyMeanMs.toFixed(2).padStart(12) : '           -'}`,
+    )
+  }
+  if (r.handoff) {
+    lines.push('handoff cost (2 nodes, every request sent on to the other node; 1 KB file)')
+    lines.push('  mechanism        connection     req/s   vs local   mean ms  errors')
+    for (const row of r.handoff) {
+      lines.push(
+        `  ${row.name.padEnd(16)} ${row.connection.padEnd(10)} ${f(row.figures.requestsPerSec)}   ${row.vsLocal.toFixed(2).padStart(7)}  ${row.figures.latencyMeanMs.toFixed(2).padStart(8)}  ${row.figures.errors}`,
+      )
+    }
+  }
+  lines.push('figures from a shared machine are noisy: compare ratios within one run only')
+  return lines.join('\n')
+}

@@ -1,0 +1,41 @@
+import { Command, Flags } from '@oclif/core'
+import { formatNodeBench, runNodeBench } from '../../../bench/node.js'
+import { MissingDependencyError } from '../../../service/core/errors.js'
+
+export default class BenchNode extends Command {
+  static override description =
+    'Requests/s of one l7 node (policy local, cache warm) against nginx (one worker) on the same files, ' +
+    'both driven by wrk in the same run (goal: at least 0.5 of nginx), and the cost of a relayed and of an ' +
+    'fd-passing handoff against a local serve.'
+
+  static override examples = ['<%= config.bin %> bench node', '<%= config.bin %> bench node --duration 3 --json', '<%= config.bin %> bench node --sizes 1024,65536,1048576 --no-handoff']
+
+  static override flags = {
+    duration: Flags.integer({ description: 'seconds per wrk run', default: 5, min: 1, max: 120 }),
+    connections: Flags.integer({ description: 'wrk connections', default: 32, min: 1, max: 10_000 }),
+    threads: Flags.integer({ description: 'wrk threads', default: 1, min: 1, max: 64 }),
+    sizes: Flags.string({ description: 'file sizes in bytes, comma-separated', default: '1024,65536' }),
+    handoff: Flags.boolean({ description: 'also measure handoff costs (relay and fd)', default: true, allowNo: true }),
+    json: Flags.boolean({ description: 'print the figures as JSON' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(BenchNode)
+    const sizes = flags.sizes.split(',').map((s) => Number(s.trim()))
+    if (sizes.some((s) => !Number.isInteger(s) || s < 0)) this.error(`--sizes: expected comma-separated byte counts, got "${flags.sizes}"`, { exit: 2 })
+    try {
+      const result = await runNodeBench({
+        duration: flags.duration,
+        connections: flags.connections,
+        threads: flags.threads,
+        sizes,
+        handoff: flags.handoff,
+        log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      })
+      this.log(flags.json ? JSON.stringify(result, null, 2) : formatNodeBench(result))
+    } catch (err) {
+      if (err instanceof MissingDependencyError) this.error(err.message, { exit: 3 })
+      throw err
+    }
+  }
+}
