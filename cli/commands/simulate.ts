@@ -46,6 +46,8 @@ export default class Simulate extends Command {
     impl: Flags.string({ description: 'policy implementation', default: 'wasm', options: ['wasm', 'ts'] }),
     cost: Flags.string({ description: 'override model costs, e.g. diskSeekUs=8000,linkMbps=1000', default: '' }),
     param: Flags.string({ description: 'override policy parameters, e.g. hotThreshold=100,maxLoad=40', default: '' }),
+    'load-reports': Flags.string({ description: 'which policies\' nodes piggyback their load on requests (the seed: ds)', default: 'ds', options: ['ds', 'all', 'none'] }),
+    cold: Flags.boolean({ description: 'start with empty caches instead of caches holding the most requested files', default: false }),
     json: Flags.boolean({ description: 'print a JSON array of results instead of a table', default: false }),
   }
 
@@ -69,6 +71,8 @@ export default class Simulate extends Command {
         warmupSeconds: flags.warmup === '0' ? 0 : parseSeconds(flags.warmup, '--warmup'),
         seed: flags.seed,
         impl: flags.impl as 'wasm' | 'ts',
+        prewarm: !flags.cold,
+        loadReports: flags['load-reports'] as 'ds' | 'all' | 'none',
         costs: parseCosts(flags.cost),
         params: parsePolicyParams(flags.param),
       }

@@ -7,7 +7,7 @@ import { createLocalTable, createScheduler, type Impl } from '../policy/index.js
 import { checkPolicy } from '../policy/params.js'
 import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { runClusterModel } from './model.js'
-import { DEFAULT_COSTS, type SimConfig, type SimCosts, type SimResult, type SimWorkload } from './types.js'
+import { DEFAULT_COSTS, type LoadReports, type SimConfig, type SimCosts, type SimResult, type SimWorkload } from './types.js'
 
 export * from './types.js'
 export { runClusterModel, type SimPolicy } from './model.js'
@@ -24,6 +24,9 @@ export interface SimulateOptions {
   warmupSeconds: number
   seed: number
   impl: Impl
+  /** Start with warm caches (see SimConfig.prewarm); default true. */
+  prewarm?: boolean
+  loadReports?: LoadReports
   costs?: Partial<SimCosts>
   params?: Partial<PolicyParams>
 }
@@ -62,6 +65,8 @@ export function simulatePolicy(policy: PolicyName, workload: SimWorkload, option
     warmupSeconds: options.warmupSeconds,
     seed: options.seed,
     costs: resolveCosts(options.costs),
+    prewarm: options.prewarm ?? true,
+    loadReports: options.loadReports,
   }
   const params = options.params ?? {}
   const scheduler = createScheduler(policy, params, options.impl)

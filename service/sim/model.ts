@@ -49,6 +49,7 @@ class ClusterModel {
   private readonly sched: Scheduler
   private readonly nodes: number
   private readonly ds: boolean
+  private readonly reportsLoad: boolean
   private readonly local: LocalTable[] = []
   private readonly caches: LruCache[] = []
   private readonly rng: Random
@@ -133,6 +134,8 @@ class ClusterModel {
     this.sched = policy.scheduler
     this.nodes = config.nodes
     this.ds = policy.scheduler.policy === 'ds'
+    const reports = config.loadReports ?? 'ds'
+    this.reportsLoad = reports === 'all' || (reports === 'ds' && this.ds)
     this.rng = new Random(config.seed)
     this.uniform = () => this.rng.next()
     this.sizes = workload.files.sizes
@@ -447,7 +450,7 @@ class ClusterModel {
       this.flightObsLen[node] = 0
     }
     let slot = this.flightHead[node]
-    const reported = this.ds ? this.flightLoad[node] : -1
+    const reported = this.reportsLoad ? this.flightLoad[node] : -1
     const cols = sched.requests
     while (slot !== -1) {
       let k = 0

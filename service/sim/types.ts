@@ -115,11 +115,19 @@ export interface SimConfig {
    */
   prewarm?: boolean
   /**
+   * Which policies' nodes piggyback their own load on each ASSIGN (the dispatcher then
+   * overwrites its count for that node): DS does in the seed's design ('ds', the default);
+   * 'all' and 'none' isolate that effect from the policies' decisions.
+   */
+  loadReports?: LoadReports
+  /**
    * After the measured interval, stop starting requests and run until every started one
    * has completed (tests use it to check conservation).
    */
   drain?: boolean
 }
+
+export type LoadReports = 'ds' | 'all' | 'none'
 
 export interface SimResult {
   policy: PolicyName | string
