@@ -4,6 +4,12 @@ import { E_OWNER, targetFor } from './targets'
 
 /** The cheapest node for a target whose node is `owner` (-1: none); ties: lower load, lower id. */
 export function cheapestNode(owner: i32): i32 {
+  // Shortcut, same answer as the scan: every other node costs at least miss + min(bal, inval),
+  // so an owner under MAX_LOAD that costs strictly less is the unique cheapest.
+  if (owner >= 0 && nodeLoad(owner) < maxLoad) {
+    const floor = missCost + (balCost < invalCost ? balCost : invalCost)
+    if (hitCost + balCost < floor) return owner
+  }
   let best = -1
   let bestCost = Infinity
   let bestLoad: i32 = 0

@@ -4,6 +4,9 @@
 // (smallest lastUsed, the first in probe order on a tie) is evicted and its slot reused.
 // Slots are never emptied, so a lookup stops at the first empty slot. Same rule as
 // service/policy/reference/targets.ts.
+// Probing reads a separate array of 8-byte tags ((1 << 32) | hash, 0 = empty), so a lookup
+// touches one or two cache lines of tags and then the one entry it needs, instead of up to
+// PROBE_WINDOW entries; only an eviction reads the window's entries (for lastUsed).
 import { fmix32 } from './hash'
 import { reserve } from './memory'
 
@@ -25,6 +28,7 @@ export const FLAG_USED: u32 = 1
 export const FLAG_ASSIGNED: u32 = 2
 
 export let tablePtr: usize = 0
+let tagsPtr: usize = 0
 export let tableSlots: u32 = 0
 let tableMask: u32 = 0
 export let targetCount: i32 = 0
@@ -34,7 +38,8 @@ export let assignedCount: i32 = 0
 
 export function initTargets(slots: u32): bool {
   tablePtr = reserve(<usize>slots * ENTRY_BYTES)
-  if (tablePtr == 0) return false
+  tagsPtr = reserve(<usize>slots << 3)
+  if (tablePtr == 0 || tagsPtr == 0) return false
   tableSlots = slots
   tableMask = slots - 1
   return true
@@ -45,13 +50,25 @@ export function initTargets(slots: u32): bool {
   return tablePtr + <usize>i * ENTRY_BYTES
 }
 
+// @ts-ignore: decorator
+@inline function tagAt(i: u32): u64 {
+  return load<u64>(tagsPtr + (<usize>i << 3))
+}
+
+// @ts-ignore: decorator
+@inline function tagOf(hash: u32): u64 {
+  return (<u64>1 << 32) | <u64>hash
+}
+
 /** The entry of `hash`, or 0. */
 export function findTarget(hash: u32): usize {
   const home = fmix32(hash)
+  const tag = tagOf(hash)
   for (let k: u32 = 0; k < PROBE_WINDOW; k++) {
-    const e = slotAt((home + k) & tableMask)
-    if (load<u32>(e, E_FLAGS) == 0) return 0
-    if (load<u32>(e, E_HASH) == hash) return e
+    const i = (home + k) & tableMask
+    const found = tagAt(i)
+    if (found == tag) return slotAt(i)
+    if (found == 0) return 0
   }
   return 0
 }
@@ -59,20 +76,26 @@ export function findTarget(hash: u32): usize {
 /** The entry of `hash`, created when absent (evicting the coldest in the window); marked used at t. */
 export function targetFor(hash: u32, t: f64): usize {
   const home = fmix32(hash)
-  let coldest: usize = 0
+  const tag = tagOf(hash)
   for (let k: u32 = 0; k < PROBE_WINDOW; k++) {
-    const e = slotAt((home + k) & tableMask)
-    if (load<u32>(e, E_FLAGS) == 0) {
-      targetCount++
-      return fresh(e, hash, t)
-    }
-    if (load<u32>(e, E_HASH) == hash) {
+    const i = (home + k) & tableMask
+    const found = tagAt(i)
+    if (found == tag) {
+      const e = slotAt(i)
       store<f64>(e, t, E_LAST_USED)
       return e
     }
-    if (coldest == 0 || load<f64>(e, E_LAST_USED) < load<f64>(coldest, E_LAST_USED)) coldest = e
+    if (found == 0) {
+      targetCount++
+      return fresh(i, hash, t)
+    }
   }
-  if (load<u32>(coldest, E_FLAGS) & FLAG_ASSIGNED) assignedCount--
+  let coldest = home & tableMask
+  for (let k: u32 = 1; k < PROBE_WINDOW; k++) {
+    const i = (home + k) & tableMask
+    if (load<f64>(slotAt(i), E_LAST_USED) < load<f64>(slotAt(coldest), E_LAST_USED)) coldest = i
+  }
+  if (load<u32>(slotAt(coldest), E_FLAGS) & FLAG_ASSIGNED) assignedCount--
   evictions += 1
   return fresh(coldest, hash, t)
 }
@@ -83,7 +106,9 @@ export function setAssigned(e: usize, assigned: bool): void {
   assignedCount += assigned ? 1 : -1
 }
 
-function fresh(e: usize, hash: u32, t: f64): usize {
+function fresh(i: u32, hash: u32, t: f64): usize {
+  store<u64>(tagsPtr + (<usize>i << 3), tagOf(hash))
+  const e = slotAt(i)
   store<u32>(e, hash, E_HASH)
   store<u32>(e, FLAG_USED, E_FLAGS)
   store<i32>(e, -1, E_OWNER)
