@@ -135,3 +135,41 @@ export async function writeSurgeFiles(dir: string, data: SurgeFiles, sequence: I
     for (const object of sequence) yield String(object)
   })())
 }
+
+/**
+ * Any trace as SURGE files, streaming: each distinct URL becomes a loner file (its largest known
+ * size, 0 when unknown) and object, so name.txt is simply the file index of each request.
+ * SURGE serves file n as /n.txt; urls.txt (ours, not SURGE's) keeps each index's original URL.
+ */
+export async function writeSurgeFromTrace(dir: string, records: AsyncIterable<TraceRecord[]>): Promise<{ requests: number; files: number }> {
+  const index = new Map<string, number>()
+  const sizes: number[] = []
+  const refs: number[] = []
+  const urls: string[] = []
+  const name = createWriteStream(join(dir, 'name.txt'))
+  let requests = 0
+  for await (const batch of records) {
+    let text = ''
+    for (const r of batch) {
+      let i = index.get(r.url)
+      if (i === undefined) {
+        i = sizes.length
+        index.set(r.url, i)
+        sizes.push(0)
+        refs.push(0)
+        urls.push(r.url)
+      }
+      if (r.size > sizes[i]) sizes[i] = r.size
+      refs[i]++
+      requests++
+      text += i + '\n'
+    }
+    if (!name.write(text)) await once(name, 'drain')
+  }
+  name.end()
+  await once(name, 'finish')
+  await writeLines(join(dir, 'mout.txt'), sizes.map((size, i) => `${refs[i]} ${size} ${GROUP_LONER}`))
+  await writeLines(join(dir, 'objout.txt'), sizes.map((_, i) => String(i)))
+  await writeLines(join(dir, 'urls.txt'), urls.map((u, i) => `${i} ${u.replace(/[\s]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))}`))
+  return { requests, files: sizes.length }
+}

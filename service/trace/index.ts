@@ -5,3 +5,7 @@ export { TraceWriter, writeTrace, lineFormatter, type LineFormat, type TraceWrit
 export { formatTraceRecord, parseL7Line, encodeUrlField, L7_HEADER } from './l7-format.js'
 export { detectTraceFormat, detectFormatFromLines, TRACE_FORMATS } from './detect.js'
 export { EPA_DEFAULT_DATE, type EpaDate } from './access-log.js'
+export { ProblemReporter, epaDateFrom, parseUtcOffset } from './problems.js'
+export { computeTraceStats, formatStatsTable, statsJson, statsPlotSpec, ZIPF_ESTIMATOR, type TraceStats, type TraceCurves } from './stats.js'
+export { fitZipf, type ZipfFit } from './zipf.js'
+export { convertTrace, type ConvertOptions } from './convert.js'
