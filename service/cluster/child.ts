@@ -9,10 +9,12 @@ import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type NodeChildCo
 import { startClusterDispatcher } from './dispatcher.js'
 import { createNodeLink } from '../node/control-link.js'
 
+/** True if the message was queued: process.send's own false only means "backlogged", it still sends. */
 function send(message: ChildMessage, handle?: net.Socket): boolean {
   if (!process.send || !process.connected) return false
   try {
-    return process.send(message, handle as never, { keepOpen: false }, () => {})
+    process.send(message, handle as never, { keepOpen: false }, () => {})
+    return true
   } catch {
     return false
   }

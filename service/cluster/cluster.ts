@@ -219,7 +219,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       const deliver = (target: ClusterChild, message: ParentMessage): boolean => {
         if (!target.process.connected) return false
         try {
-          return target.process.send(message, handle, { keepOpen: false }) || true
+          target.process.send(message, handle, { keepOpen: false })
+          return true
         } catch {
           return false
         }

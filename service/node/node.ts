@@ -271,6 +271,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     }
     headers[HANDOFF_HEADER] = signHandoff(token, to, route, head.method, head.target)
     const res = await pool.request({ method: head.method as 'GET', path: head.target, headers, headersTimeout: 10_000, bodyTimeout: 30_000 })
+    // Destroying the body when the client has gone emits an abort error: nothing to report.
+    res.body.on('error', () => {})
     metrics.handoffsOut++
     let out = `HTTP/1.1 ${res.statusCode} ${STATUS_TEXT[res.statusCode] ?? ''}\r\n`
     let hasLength = false
