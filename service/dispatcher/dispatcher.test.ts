@@ -1,0 +1,201 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { WebSocket } from 'undici'
+import { ControlClient } from '../control-client/client.js'
+import { DispatcherRefusedError } from '../control-client/errors.js'
+import { decodeFrame, encodeAssignInto, encodeMessage, FrameBuffer } from '../protocol/codec.js'
+import { startDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.js'
+import { httpGet, maskedFrame, rawWebSocket, recordingLog, waitFor } from './testing.js'
+
+const TOKEN = 'test-token'
+const IMPL = 'ts' as const
+
+async function withDispatcher(
+  options: Partial<DispatcherOptions>,
+  body: (d: Dispatcher, logs: ReturnType<typeof recordingLog>['records']) => Promise<void>,
+): Promise<void> {
+  const { log, records } = recordingLog()
+  const d = await startDispatcher({ policy: 'lard', impl: IMPL, port: 0, token: TOKEN, log, ...options })
+  try {
+    await body(d, records)
+  } finally {
+    await d.close()
+  }
+}
+
+function client(d: Dispatcher, nodeId: number, extra: Partial<ConstructorParameters<typeof ControlClient>[0]> = {}): ControlClient {
+  return new ControlClient({ url: `ws://127.0.0.1:${d.port}/control`, nodeId, address: `127.0.0.1:${9000 + nodeId}`, token: TOKEN, reconnect: false, ...extra })
+}
+
+test('refuses a start without a token, and an unknown policy', async () => {
+  const failure = (options: DispatcherOptions) => startDispatcher(options).then(() => '', (e: Error) => e.message)
+  assert.match(await failure({ policy: 'ds', port: 0, token: '' }), 'token is required')
+  assert.match(await failure({ policy: 'nope' as 'ds', port: 0, token: 'x' }), 'unknown policy')
+})
+
+test('registration: WELCOME carries policy, parameters and membership; a wrong token is refused and logged', async () => {
+  await withDispatcher({ params: { tLow: 10, tHigh: 30 } }, async (d, logs) => {
+    const a = client(d, 3)
+    const welcome = await a.connect()
+    assert.is(welcome.policy, 'lard')
+    assert.is(welcome.params.tLow, 10)
+    assert.equal(welcome.members, [{ id: 3, address: '127.0.0.1:9003', weight: 1, up: true }])
+
+    const intruder = client(d, 4, { token: 'wrong' })
+    const err = await intruder.connect().then(() => null, (e: unknown) => e)
+    assert.instance(err, DispatcherRefusedError)
+    assert.is((err as DispatcherRefusedError).reason, 'BadToken')
+    assert.ok(logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'BadToken' && r.fields.nodeId === 4), 'refusal logged')
+    assert.match(d.metricsText(), 'l7_dispatcher_refused_total{reason="BadToken"} 1')
+    assert.equal(d.state().nodes.map((n) => n.id), [3], 'the intruder never joined')
+    await a.close()
+    await intruder.close()
+  })
+})
+
+test('a node id already connected is refused; the first connection is untouched', async () => {
+  await withDispatcher({}, async (d) => {
+    const first = client(d, 1)
+    await first.connect()
+    const second = client(d, 1)
+    const err = await second.connect().then(() => null, (e: unknown) => e)
+    assert.instance(err, DispatcherRefusedError)
+    assert.is((err as DispatcherRefusedError).reason, 'DuplicateNode')
+    assert.is(await first.assign(77), 1)
+    const outOfRange = client(d, 64)
+    const err2 = await outOfRange.connect().then(() => null, (e: unknown) => e)
+    assert.is((err2 as DispatcherRefusedError).reason, 'BadNodeId')
+    await Promise.all([first.close(), second.close(), outOfRange.close()])
+  })
+})
+
+test('a node that closes is marked down, every node is told, and its targets move', async () => {
+  await withDispatcher({}, async (d) => {
+    const n0 = client(d, 0)
+    const n1 = client(d, 1)
+    await n0.connect()
+    await n1.connect()
+    const downs: number[] = []
+    n1.on('down', (id) => downs.push(id))
+    // LARD: a new target goes to the least loaded node, ties to the lower id.
+    assert.is(await n1.assign(12345), 0)
+    assert.is(d.scheduler.load(0), 1)
+    await n0.close()
+    await waitFor('membership push', () => downs.length === 1)
+    assert.equal(downs, [0])
+    assert.equal(n1.members.find((m) => m.id === 0)?.up, false)
+    const state = d.state()
+    assert.equal(state.nodes.find((n) => n.id === 0), { id: 0, address: '127.0.0.1:9000', weight: 1, up: false, connected: false, load: 0, reportedLoad: -1 })
+    assert.is(await n1.assign(12345), 1, 'the target is reassigned on its next request')
+    await n1.close()
+  })
+})
+
+test('a node that stops sending heartbeats is timed out and the others are told', async () => {
+  await withDispatcher({ heartbeatIntervalMs: 20 }, async (d, logs) => {
+    const quiet = client(d, 0, { sendHeartbeats: false })
+    const live = client(d, 1)
+    await quiet.connect()
+    await live.connect()
+    const downs: number[] = []
+    live.on('down', (id) => downs.push(id))
+    let lost: { code: number } | undefined
+    quiet.on('disconnected', (info) => (lost = info))
+    await waitFor('heartbeat timeout', () => downs.length > 0, 3000)
+    assert.equal(downs, [0])
+    await waitFor('the quiet node sees its connection closed', () => lost !== undefined)
+    assert.is(lost!.code, 4006)
+    assert.ok(logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'HeartbeatTimeout'))
+    assert.ok(d.state().nodes.find((n) => n.id === 1)?.up, 'the live node stays up')
+    await quiet.close()
+    await live.close()
+  })
+})
+
+test('a bad frame closes that connection with an ERROR, and only that one', async () => {
+  await withDispatcher({}, async (d) => {
+    const good = client(d, 1)
+    await good.connect()
+    const bad = new WebSocket(`ws://127.0.0.1:${d.port}/control`)
+    bad.binaryType = 'arraybuffer'
+    const received: unknown[] = []
+    const closed = new Promise<number>((resolve) => bad.addEventListener('close', (e) => resolve(e.code)))
+    bad.addEventListener('message', (e) => received.push(decodeFrame(e.data as ArrayBuffer)))
+    await new Promise((resolve) => bad.addEventListener('open', resolve))
+    bad.send(encodeMessage({ type: 1, nodeId: 2, weight: 1, load: 0, address: 'x', token: TOKEN }))
+    bad.send(new Uint8Array([0x4c, 0x37, 1, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0])) // ASSIGN claiming 65535 requests, none present
+    assert.is(await closed, 4001)
+    const error = received.find((m) => (m as { type: number }).type === 8) as { code: number; text: string }
+    assert.is(error.code, 1)
+    assert.match(error.text, 'must be')
+    assert.is(await good.assign(5), 1, 'the other node is still served')
+    assert.match(d.metricsText(), 'l7_dispatcher_frame_errors_total{reason="L7_PROTOCOL_BAD_LENGTH"} 1')
+    // A text frame and an ASSIGN before HELLO are refused too.
+    const early = new WebSocket(`ws://127.0.0.1:${d.port}/control`)
+    const earlyClosed = new Promise<number>((resolve) => early.addEventListener('close', (e) => resolve(e.code)))
+    await new Promise((resolve) => early.addEventListener('open', resolve))
+    early.send(encodeMessage({ type: 7, load: 0, timeMs: 0 }))
+    assert.is(await earlyClosed, 4005)
+    await good.close()
+  })
+})
+
+test('a node that does not read its replies is disconnected (backpressure)', async () => {
+  await withDispatcher({ maxBufferedBytes: 64 * 1024 }, async (d, logs) => {
+    const socket = await rawWebSocket(d.port)
+    socket.write(maskedFrame(encodeMessage({ type: 1, nodeId: 5, weight: 1, load: 0, address: 'slow', token: TOKEN })))
+    await waitFor('registration', () => d.state().nodes.some((n) => n.id === 5 && n.up))
+    socket.pause() // never read again: replies pile up in the kernel, then in uWS
+    const n = 8192
+    const ids = new Uint32Array(n)
+    const hashes = new Uint32Array(n).map((_, i) => i)
+    const frame = maskedFrame(encodeAssignInto(new FrameBuffer(), 5, -1, ids, hashes, n, new Uint32Array(0), new Uint32Array(0), 0))
+    for (let i = 0; i < 600 && !logs.some((r) => r.fields.reason === 'Backpressure'); i++) {
+      if (!socket.write(frame)) await new Promise((resolve) => setTimeout(resolve, 2))
+      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await waitFor('backpressure disconnect', () => logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'Backpressure'))
+    await waitFor('node marked down', () => d.state().nodes.find((x) => x.id === 5)?.up === false)
+    assert.match(d.metricsText(), 'l7_dispatcher_disconnects_total{reason="Backpressure"} 1')
+    socket.destroy()
+  })
+})
+
+test('/healthz, /metrics and /state', async () => {
+  await withDispatcher({ policy: 'ds' }, async (d) => {
+    const n0 = client(d, 0)
+    const n1 = client(d, 1)
+    await n0.connect()
+    await n1.connect()
+    const chosen = await Promise.all(Array.from({ length: 100 }, (_, i) => n0.assign(i, 7)))
+    n1.reportLocal(3)
+    await n1.assign(3)
+    n0.done(0, chosen[0])
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const base = `http://127.0.0.1:${d.port}`
+    const health = await httpGet(`${base}/healthz`)
+    assert.is(health.status, 200)
+    assert.is(health.body, 'ok\n')
+    const metrics = (await httpGet(`${base}/metrics`)).body
+    assert.match(metrics, 'l7_dispatcher_decisions_total{policy="ds",impl="ts"} 101')
+    assert.match(metrics, 'l7_dispatcher_batch_size_count 2')
+    assert.match(metrics, 'l7_dispatcher_batch_size_bucket{le="128"} 2')
+    assert.match(metrics, 'l7_dispatcher_nodes_up 2')
+    assert.match(metrics, /l7_dispatcher_node_load\{node="0"\} \d+/)
+    assert.match(metrics, 'l7_dispatcher_done_records_total 1')
+    assert.match(metrics, 'l7_dispatcher_local_served_total 1')
+    assert.match(metrics, '# TYPE l7_dispatcher_frame_errors_total counter')
+    const state = JSON.parse((await httpGet(`${base}/state`)).body) as ReturnType<Dispatcher['state']>
+    assert.is(state.policy, 'ds')
+    assert.is(state.nodes.length, 2)
+    assert.is(state.nodes[0].reportedLoad, 7)
+    // Node 0 reported load 7 before its batch of 100; node 1 asked once; one connection finished.
+    assert.is(state.nodes[0].load + state.nodes[1].load, 7 + 100 + 1 - 1, 'loads follow assignments, dones and the reported load')
+    assert.ok(state.table.targets >= 100 && state.table.capacity > 0)
+    assert.ok(Array.isArray(state.hotTargets))
+    assert.is((await httpGet(`${base}/nope`)).status, 404)
+    await Promise.all([n0.close(), n1.close()])
+  })
+})
+
+test.run()
