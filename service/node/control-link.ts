@@ -60,6 +60,10 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => Co
     })
     client.on('membership', (m) => applyMembers(m.members))
     client.on('error', (err) => host.log(`control client stopped: ${err.message}`))
+    // The client sends the node's load with HELLO (so a reconnect resynchronises it) and
+    // with heartbeats; keep it current while no assign carries it (fallback, DS local serves).
+    const loadTimer = setInterval(() => client.setLoad(host.load()), 200)
+    loadTimer.unref()
     const first = client.connect().then(
       () => {},
       () => {},
@@ -80,6 +84,7 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => Co
       done: (hash) => client.done(hash),
       reportLocal: (hash) => client.reportLocal(hash),
       async close() {
+        clearInterval(loadTimer)
         await client.close()
         localTable?.close()
       },

@@ -47,6 +47,9 @@ test('every response equals the file on disk, 0 B to 3 MB, through every node', 
       assert.ok(['local', 'dispatched', 'handoff'].includes(res.headers['x-l7-route']), res.headers['x-l7-route'])
     }
   }
+  const metrics = await (await fetch(`${ds.admin[0]}/metrics`)).text()
+  assert.match(metrics, /l7_node_dispatcher_rtt_seconds_count\{node="0"\} [1-9]/)
+  assert.match(metrics, /l7_node_cache_misses_total\{node="0"\} [1-9]/)
 })
 
 test('a forged handoff is refused; path traversal gets 400/404, never a file outside the root', async () => {
