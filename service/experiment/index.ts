@@ -1,0 +1,251 @@
+// `l7 experiment`: the policies compared on the real system. For each policy: start a local
+// cluster (dispatcher + N node processes) over the seed's SURGE file set, drive it with the
+// same closed-loop SURGE users through the replay engine (HTTP/1.0, a connection per file, as
+// SURGE's client), read the nodes' and the dispatcher's /metrics before and after the measured
+// interval, stop the cluster. Then the simulator runs the same configuration, so the model
+// can be checked against the real thing.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { InvalidArgumentError } from '../core/errors.js'
+import { startCluster, type RunningCluster } from '../cluster/cluster.js'
+import type { DiskModel } from '../node/disk.js'
+import type { PolicyName, PolicyParams } from '../policy/types.js'
+import { runReplay } from '../replay/run.js'
+import type { ObjectSource, ReplayResult } from '../replay/types.js'
+import { simulatePolicy, closedLoopFromSurge, type SimResult } from '../sim/index.js'
+import type { SimCosts } from '../sim/types.js'
+import { surgeParams } from '../sim/workload.js'
+import { createSurgeUsers, generateSurge, materialize, type SurgeWorkload } from '../surge/index.js'
+import { difference, dispatcherCounters, nodeCounters, type DispatcherCounters, type NodeCounters } from './metrics.js'
+
+export interface ExperimentOptions {
+  nodes: number
+  policies: PolicyName[]
+  users: number
+  /** Measured seconds, after the warm-up. */
+  durationS: number
+  warmupS: number
+  cacheMb: number
+  /** Emulated disk for cache misses; null: none (every miss costs only a file read). */
+  disk: DiskModel | null
+  handoff: 'relay' | 'fd'
+  params?: Partial<PolicyParams>
+  /** Also run the simulator on the same configuration. */
+  simulate: boolean
+  onProgress?: (line: string) => void
+}
+
+export const DEFAULT_EXPERIMENT: Readonly<Omit<ExperimentOptions, 'onProgress'>> = Object.freeze({
+  nodes: 4,
+  policies: ['ds', 'lard-cost', 'lard-r', 'wrr'] as PolicyName[],
+  users: 200,
+  durationS: 20,
+  warmupS: 5,
+  cacheMb: 2,
+  disk: { seekMs: 10, mbps: 20 },
+  handoff: 'relay' as const,
+  simulate: true,
+})
+
+export interface PolicyOutcome {
+  policy: PolicyName
+  throughput: number
+  requests: number
+  errors: number
+  meanMs: number
+  p50Ms: number
+  p99Ms: number
+  hitRate: number
+  localFraction: number
+  handoffFraction: number
+  dispatcherMsgsPerRequest: number
+  meanBatch: number
+  /** Requests answered per node (measured interval). */
+  perNode: number[]
+  loadImbalance: number
+  /** CPU seconds the node processes used per request served, microseconds. */
+  nodeCpuUsPerRequest: number
+  replay: ReplayResult
+  nodes: NodeCounters[]
+  dispatcher: DispatcherCounters
+  /** The simulator on the same configuration (when asked). */
+  sim?: SimResult
+}
+
+export interface ExperimentReport {
+  options: Omit<ExperimentOptions, 'onProgress'>
+  fileSetBytes: number
+  outcomes: PolicyOutcome[]
+  wallSeconds: number
+}
+
+/** SURGE user equivalents for the replay engine: shared sequence cursor, Pareto think times. */
+function surgeObjects(workload: SurgeWorkload, users: number): ObjectSource {
+  const surgeUsers = createSurgeUsers(workload, users, { wrap: true })
+  return {
+    nextObject(user) {
+      const visit = surgeUsers[user].nextVisit()
+      if (!visit) return undefined
+      const line = visit.position + 1
+      return { records: visit.files.map((f) => ({ timeUs: 0, user, method: 'GET', url: f.url, size: f.size, status: 0, line })), offMs: visit.thinkUs / 1000 }
+    },
+    startOffsetMs: (user) => surgeUsers[user].startUs / 1000,
+  }
+}
+
+async function scrape(url: string): Promise<string> {
+  const response = await fetch(url)
+  if (!response.ok) throw new InvalidArgumentError(`${url} answered ${response.status}`)
+  return response.text()
+}
+
+function metricsUrlOfDispatcher(ws: string): string {
+  const u = new URL(ws)
+  return `http://${u.host}/metrics`
+}
+
+/** utime + stime of a process, seconds (Linux /proc; 0 elsewhere). */
+async function processCpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // clock ticks, USER_HZ = 100 on Linux
+  } catch {
+    return 0
+  }
+}
+
+interface Snapshot {
+  nodes: NodeCounters[]
+  dispatcher: DispatcherCounters
+  nodeCpuSeconds: number
+}
+
+async function snapshot(cluster: RunningCluster): Promise<Snapshot> {
+  const nodes = await Promise.all(cluster.admin.map(async (a) => nodeCounters(await scrape(`${a}/metrics`))))
+  const dispatcher = cluster.dispatcher ? dispatcherCounters(await scrape(metricsUrlOfDispatcher(cluster.dispatcher))) : dispatcherCounters('')
+  let cpu = 0
+  for (const child of cluster.children) if (child.role === 'node') cpu += await processCpuSeconds(child.process.pid)
+  return { nodes, dispatcher, nodeCpuSeconds: cpu }
+}
+
+/** The model's costs for this machine's cluster: the emulated disk, loopback links, measured node CPU. */
+export function simCostsFor(options: Pick<ExperimentOptions, 'disk'>, nodeCpuUsPerRequest: number): Partial<SimCosts> {
+  const half = Math.max(1, nodeCpuUsPerRequest / 2)
+  return {
+    // The node's measured CPU per request, split between accept and close; sending is folded in.
+    connSetupUs: half,
+    connTeardownUs: half,
+    parseUs: 0,
+    transmitUsPer512B: 0,
+    handoffSendUs: 0,
+    handoffRecvUs: 0,
+    nodeMessageUs: 0,
+    nodeReplyUs: 0,
+    networkLatencyUs: 30,
+    linkMbps: 10_000,
+    diskSeekUs: options.disk ? options.disk.seekMs * 1000 : 0,
+    diskUsPer4KB: options.disk ? 4096 / options.disk.mbps : 0,
+    diskExtraSeekUs: 0,
+  }
+}
+
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  if (options.policies.length === 0) throw new InvalidArgumentError('no policy to run')
+  if (!(options.durationS > 0) || !(options.warmupS >= 0)) throw new InvalidArgumentError('duration must be > 0 and warm-up >= 0')
+  const start = performance.now()
+  const progress = options.onProgress ?? (() => {})
+  const params = surgeParams()
+  const workload = generateSurge(params)
+  const docroot = await mkdtemp(join(tmpdir(), 'l7-experiment-'))
+  const outcomes: PolicyOutcome[] = []
+  try {
+    progress(`writing the file set (${workload.files.length} files) to ${docroot}`)
+    const written = await materialize(workload.files, workload.params.seed, { docroot })
+    for (const policy of options.policies) {
+      progress(`${policy}: starting ${options.nodes} nodes and the dispatcher`)
+      const cluster = await startCluster({
+        nodes: options.nodes,
+        policy,
+        params: options.params,
+        docroot,
+        port: 0,
+        cacheBytes: Math.round(options.cacheMb * (1 << 20)),
+        disk: options.disk,
+        handoff: options.handoff,
+      })
+      try {
+        const replayBase = { targets: cluster.nodes, mode: 'closed' as const, users: options.users, http10: true, connections: Math.max(16, options.users) }
+        if (options.warmupS > 0) {
+          progress(`${policy}: warm-up ${options.warmupS} s`)
+          await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), durationS: options.warmupS })
+        }
+        const before = await snapshot(cluster)
+        progress(`${policy}: measuring ${options.durationS} s with ${options.users} users`)
+        const replay = await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), durationS: options.durationS })
+        const after = await snapshot(cluster)
+        outcomes.push(outcome(policy, replay, before, after))
+      } finally {
+        await cluster.close()
+      }
+    }
+    if (options.simulate) {
+      const simWorkload = closedLoopFromSurge(workload)
+      for (const o of outcomes) {
+        progress(`${o.policy}: simulating the same configuration`)
+        o.sim = simulatePolicy(o.policy, simWorkload, {
+          nodes: options.nodes,
+          users: options.users,
+          cacheMb: options.cacheMb,
+          durationSeconds: options.durationS,
+          warmupSeconds: options.warmupS,
+          seed: 1,
+          impl: 'wasm',
+          prewarm: false,
+          costs: simCostsFor(options, o.nodeCpuUsPerRequest),
+          params: options.params,
+        })
+      }
+    }
+    return { options: { ...options, onProgress: undefined } as Omit<ExperimentOptions, 'onProgress'>, fileSetBytes: written.bytes, outcomes, wallSeconds: (performance.now() - start) / 1000 }
+  } finally {
+    await rm(docroot, { recursive: true, force: true })
+  }
+}
+
+function outcome(policy: PolicyName, replay: ReplayResult, before: Snapshot, after: Snapshot): PolicyOutcome {
+  const nodes = after.nodes.map((n, i) => difference(n, before.nodes[i]))
+  const dispatcher = difference(after.dispatcher, before.dispatcher)
+  const served = nodes.reduce((a, n) => a + n.requests, 0)
+  const hits = nodes.reduce((a, n) => a + n.hits, 0)
+  const misses = nodes.reduce((a, n) => a + n.misses, 0)
+  const local = nodes.reduce((a, n) => a + n.local, 0)
+  const handoffs = nodes.reduce((a, n) => a + n.handoffIn, 0)
+  const perNode = nodes.map((n) => n.requests)
+  const mean = served / Math.max(1, perNode.length)
+  // Frames both ways: every ASSIGN is answered by one REPLY; DONE frames get no answer.
+  const messages = 2 * dispatcher.assignFrames + dispatcher.doneFrames
+  return {
+    policy,
+    throughput: replay.throughputRps,
+    requests: replay.requests,
+    errors: replay.errors,
+    meanMs: replay.latencyMs.mean,
+    p50Ms: replay.latencyMs.p50,
+    p99Ms: replay.latencyMs.p99,
+    hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+    localFraction: served > 0 ? local / served : 0,
+    handoffFraction: served > 0 ? handoffs / served : 0,
+    dispatcherMsgsPerRequest: served > 0 ? messages / served : 0,
+    meanBatch: dispatcher.batches > 0 ? dispatcher.decisions / dispatcher.batches : 0,
+    perNode,
+    loadImbalance: mean > 0 ? Math.max(...perNode) / mean : 0,
+    nodeCpuUsPerRequest: served > 0 ? ((after.nodeCpuSeconds - before.nodeCpuSeconds) * 1e6) / served : 0,
+    replay,
+    nodes,
+    dispatcher,
+  }
+}
