@@ -19,7 +19,7 @@ import {
 } from './state'
 import {
   assignedCount, evictions, findTarget, forgetNode, initTargets, setAssigned, slotAt, tableSlots, targetCount,
-  targetFor, E_FLAGS, E_LAST_USED, FLAG_ASSIGNED, tablePtr, ENTRY_BYTES,
+  targetFor, touchTarget, E_FLAGS, E_LAST_USED, FLAG_ASSIGNED, tablePtr, ENTRY_BYTES,
 } from './targets'
 import { pickWrr, wrrMembershipChanged } from './wrr'
 
@@ -33,6 +33,10 @@ let doneNodePtr: usize = 0
 let doneHashPtr: usize = 0
 let inputPtr: usize = 0
 let inputCapacity: i32 = 0
+/** Requests whose table lines are loaded together, ahead of deciding them. */
+const TOUCH_AHEAD = 16
+/** Where the touched values go, so that the loads are not optimised away. */
+let touchSink: u64 = 0
 /** Latest request time decide() has seen: "now" for the host's hotTargets(). */
 let nowUs: f64 = 0
 
@@ -90,6 +94,8 @@ export function tableStart(): usize { return tablePtr }
 export function tableSize(): u32 { return tableSlots }
 export function entryBytes(): usize { return ENTRY_BYTES }
 export function now(): f64 { return nowUs }
+/** Never used by the host: keeps the touch loads alive. */
+export function touched(): u64 { return touchSink }
 
 /**
  * Decide requests [0, n). Returns -1 when done; else nothing was decided and the first bad
@@ -105,7 +111,15 @@ export function decide(n: i32): i32 {
     if (t - t != 0) return 2 * i + 1
   }
   const p = policy
+  const touch = usesTargets(p)
   for (let i = 0; i < n; i++) {
+    if (touch && (i & (TOUCH_AHEAD - 1)) == 0) {
+      // touch the table lines of the next TOUCH_AHEAD requests together (see touchTarget)
+      const end = min(i + TOUCH_AHEAD, n)
+      let seen: u64 = 0
+      for (let j = i; j < end; j++) seen ^= touchTarget(load<u32>(hashPtr + (<usize>j << 2)))
+      touchSink ^= seen
+    }
     const receiving = load<i32>(receivingPtr + (<usize>i << 2))
     const reported = load<i32>(reportedPtr + (<usize>i << 2))
     if (reported >= 0) setNodeLoad(receiving, reported)

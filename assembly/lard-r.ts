@@ -12,8 +12,9 @@ export function pickLardR(hash: u32, t: f64): i32 {
     store<f64>(e, t, E_CHANGED)
     return first
   }
-  let node = leastLoadedIn(set)
-  const mostLoaded = mostLoadedIn(set)
+  // one member: no scan (the usual case for a target that is not hot)
+  let node = popcnt<u64>(set) == 1 ? <i32>ctz<u64>(set) : leastLoadedIn(set)
+  const before = set
   let changed = false
   if (overloaded(nodeLoad(node))) {
     const spare = leastLoaded()
@@ -25,7 +26,9 @@ export function pickLardR(hash: u32, t: f64): i32 {
     node = spare
   }
   if (popcnt<u64>(set) > 1 && t - load<f64>(e, E_CHANGED) > shrinkUs) {
-    set &= ~(<u64>1 << <u64>mostLoaded)
+    // the most loaded member of the set as it was before any addition (Pai's order);
+    // loads have not changed since, so computing it now gives the same node
+    set &= ~(<u64>1 << <u64>mostLoadedIn(before))
     changed = true
   }
   if (changed) {
