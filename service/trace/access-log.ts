@@ -3,7 +3,10 @@
 // year, month or zone (taken from options). One byte-level parser serves all three: the
 // `[time]` field's shape tells CLF and EPA apart. Hosts become user ids in first-seen order.
 import type { TraceRecord } from './types.js'
-import { DASH, QUOTE, SPACE, daysFromCivil, indexIn, isDigit, latin1, methodString, parse2, parseUint } from './bytes.js'
+import { ByteInterner, DASH, QUOTE, SPACE, daysFromCivil, indexIn, isDigit, methodString, parse2, parseUint } from './bytes.js'
+
+/** Distinct URLs whose strings are shared (about 100 bytes each, so tens of MB at most). */
+const URLS_INTERNED = 1 << 18
 
 export interface EpaDate {
   year: number
@@ -58,12 +61,12 @@ function epaTimeUs(buf: Buffer, at: number, date: EpaDate): number {
 export type AccessLogKind = 'clf' | 'epa'
 
 export class AccessLogParser {
-  private readonly hosts = new Map<string, number>()
+  /** Host bytes -> user id (first-seen order): never full, every host needs its id. */
+  private readonly hosts = new ByteInterner()
+  /** Repeated URLs share one string; bounded, so a log of unique URLs cannot exhaust memory. */
+  private readonly urls = new ByteInterner(URLS_INTERNED)
   private firstUs = Number.NaN
-  // Consecutive lines mostly share a host and a date: remember the last ones to skip work.
-  private readonly lastHost = Buffer.alloc(256)
-  private lastHostLength = -1
-  private lastUser = 0
+  // Consecutive lines mostly share a date: remember the last one to skip the calendar work.
   private readonly lastDate = Buffer.alloc(11)
   private lastDateValid = false
   private lastDaySeconds = 0
@@ -73,32 +76,6 @@ export class AccessLogParser {
     private readonly kind: AccessLogKind,
     private readonly epaDate: EpaDate = EPA_DEFAULT_DATE,
   ) {}
-
-  private userOf(buf: Buffer, start: number, end: number): number {
-    const length = end - start
-    if (length === this.lastHostLength) {
-      let same = true
-      for (let i = 0; i < length; i++) {
-        if (buf[start + i] !== this.lastHost[i]) {
-          same = false
-          break
-        }
-      }
-      if (same) return this.lastUser
-    }
-    const host = latin1(buf, start, end)
-    let user = this.hosts.get(host)
-    if (user === undefined) {
-      user = this.hosts.size
-      this.hosts.set(host, user)
-    }
-    if (length <= this.lastHost.length) {
-      for (let i = 0; i < length; i++) this.lastHost[i] = buf[start + i]
-      this.lastHostLength = length
-      this.lastUser = user
-    }
-    return user
-  }
 
   /** `10/Oct/2000:13:55:36 -0700` at `at` -> microseconds since the epoch, or -1. */
   private clfTimeUs(buf: Buffer, at: number): number {
@@ -176,13 +153,13 @@ export class AccessLogParser {
         if (size < 0) return 'bytes is neither a number nor -'
       }
     }
-    const user = this.userOf(buf, start, hostEnd)
+    const user = this.hosts.id(buf, start, hostEnd)
     if (Number.isNaN(this.firstUs)) this.firstUs = epochUs
     return {
       timeUs: epochUs - this.firstUs,
       user,
       method: methodString(buf, requestStart, methodEnd),
-      url: latin1(buf, methodEnd + 1, urlEnd),
+      url: this.urls.intern(buf, methodEnd + 1, urlEnd),
       size,
       status,
       line,

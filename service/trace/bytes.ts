@@ -75,3 +75,103 @@ const hasLatin1Slice = typeof (Buffer.prototype as unknown as Latin1Slicer).lati
 export function latin1(buf: Buffer, start: number, end: number): string {
   return hasLatin1Slice ? (buf as unknown as Required<Latin1Slicer>).latin1Slice(start, end) : buf.toString('latin1', start, end)
 }
+
+/**
+ * Byte strings to small integer ids (0, 1, 2, ... in first-seen order) and their strings, keyed
+ * by the bytes themselves: a repeated host or URL (most of a log's lines) costs a hash and a
+ * compare in JS instead of a new string from C++, and the string it returns is shared, so a
+ * Map keyed by it hashes it once. Open addressing, FNV-1a. With `maxEntries` reached, new byte
+ * strings are not added (id -1) and memory stays bounded.
+ */
+export class ByteInterner {
+  private slots = new Int32Array(1 << 12) // id + 1; 0 is empty
+  private hashes = new Int32Array(1 << 10)
+  private offsets = new Int32Array(1 << 10)
+  private arena = Buffer.allocUnsafe(1 << 16)
+  private arenaUsed = 0
+  private readonly strings: string[] = []
+
+  constructor(private readonly maxEntries = Number.POSITIVE_INFINITY) {}
+
+  get size(): number {
+    return this.strings.length
+  }
+
+  /** The id of buf[start, end), added if new; -1 when new and the interner is full. */
+  id(buf: Buffer, start: number, end: number): number {
+    let h = 0x811c9dc5 | 0
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193)
+    const length = end - start
+    const slots = this.slots
+    const hashes = this.hashes
+    const offsets = this.offsets
+    const arena = this.arena
+    const mask = slots.length - 1
+    let slot = h & mask
+    for (;;) {
+      const entry = slots[slot]
+      if (entry === 0) break
+      const id = entry - 1
+      if (hashes[id] === h && offsets[id + 1] - offsets[id] === length) {
+        const delta = offsets[id] - start
+        let i = start
+        while (i < end && arena[i + delta] === buf[i]) i++
+        if (i === end) return id
+      }
+      slot = (slot + 1) & mask
+    }
+    const id = this.strings.length
+    if (id >= this.maxEntries) return -1
+    this.add(buf, start, end, h)
+    this.slots[slot] = id + 1
+    if (this.strings.length * 2 > this.slots.length) this.rehash()
+    return id
+  }
+
+  string(id: number): string {
+    return this.strings[id]
+  }
+
+  /** buf[start, end) as a string, shared with earlier equal byte strings while there is room. */
+  intern(buf: Buffer, start: number, end: number): string {
+    const id = this.id(buf, start, end)
+    return id < 0 ? latin1(buf, start, end) : this.strings[id]
+  }
+
+  private add(buf: Buffer, start: number, end: number, hash: number): void {
+    const id = this.strings.length
+    const length = end - start
+    if (id + 2 > this.hashes.length) {
+      this.hashes = grow(this.hashes, this.hashes.length * 2)
+      this.offsets = grow(this.offsets, this.offsets.length * 2)
+    }
+    if (this.arenaUsed + length > this.arena.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.arenaUsed + length))
+      this.arena.copy(bigger, 0, 0, this.arenaUsed)
+      this.arena = bigger
+    }
+    buf.copy(this.arena, this.arenaUsed, start, end)
+    this.hashes[id] = hash
+    this.offsets[id] = this.arenaUsed
+    this.arenaUsed += length
+    this.offsets[id + 1] = this.arenaUsed
+    this.strings.push(latin1(buf, start, end))
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2)
+    const mask = slots.length - 1
+    for (let id = 0; id < this.strings.length; id++) {
+      let slot = this.hashes[id] & mask
+      while (slots[slot] !== 0) slot = (slot + 1) & mask
+      slots[slot] = id + 1
+    }
+    this.slots = slots
+  }
+}
+
+function grow(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length)
+  b.set(a)
+  return b
+}

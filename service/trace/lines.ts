@@ -46,15 +46,27 @@ export async function* readLineChunks(path: string): AsyncGenerator<Buffer> {
       chunk = chunk.subarray(nl + 1)
     }
     if (carry) {
-      chunk = Buffer.concat([carry, chunk])
+      // finish the carried line with the head of this chunk: copy that line only, not the chunk
+      const nl = chunk.indexOf(10)
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk])
+        if (carry.length > MAX_LINE_BYTES) {
+          carry = undefined
+          skippingLongLine = true
+          yield Buffer.from([0, 10])
+        }
+        continue
+      }
+      yield Buffer.concat([carry, chunk.subarray(0, nl + 1)])
       carry = undefined
+      chunk = chunk.subarray(nl + 1)
     }
     const lastNl = chunk.lastIndexOf(10)
     if (lastNl < 0) {
       if (chunk.length > MAX_LINE_BYTES) {
         skippingLongLine = true
         yield Buffer.from([0, 10])
-      } else {
+      } else if (chunk.length > 0) {
         carry = chunk
       }
       continue

@@ -95,7 +95,9 @@ export async function computeTraceStats(
   const targets = new Map<string, number>()
   const requestsOf: number[] = []
   const sizeOf: number[] = []
-  const methods = new Map<string, number>()
+  const methods = new Map<string, { requests: number }>()
+  let lastMethod = ''
+  let methodEntry = { requests: 0 }
   const statusCounts = new Array<number>(7).fill(0) // index 0 none, 1..5 classes, 6 other
   const perSecond = new Map<number, number>()
   let requests = 0
@@ -117,7 +119,13 @@ export async function computeTraceStats(
         parsed++
         lastLine = r.line
       }
-      methods.set(r.method, (methods.get(r.method) ?? 0) + 1)
+      if (r.method !== lastMethod) {
+        lastMethod = r.method
+        let entry = methods.get(lastMethod)
+        if (!entry) methods.set(lastMethod, (entry = { requests: 0 }))
+        methodEntry = entry
+      }
+      methodEntry.requests++
       const statusClass = r.status === 0 ? 0 : r.status >= 100 && r.status < 600 ? Math.floor(r.status / 100) : 6
       statusCounts[statusClass]++
       let target = targets.get(r.url)
@@ -177,7 +185,7 @@ export async function computeTraceStats(
     parsed,
     skipped,
     problems,
-    methods: Object.fromEntries([...methods].sort((a, b) => b[1] - a[1])),
+    methods: Object.fromEntries([...methods].map(([m, e]) => [m, e.requests] as const).sort((a, b) => b[1] - a[1])),
     statusClasses,
     uniqueTargets: requestsOf.length,
     bytes,
