@@ -69,6 +69,8 @@ export interface NodeOptions {
   host?: string
   /** Client-facing port; 0 = ephemeral. */
   port?: number
+  /** host:port peers and the dispatcher should use to reach this node (default: the listen address; 127.0.0.1 for a wildcard). */
+  advertise?: string
   /** Admin port (/metrics, /healthz); 0 = ephemeral, null = no admin server. */
   adminPort?: number | null
   cacheBytes?: number
@@ -515,7 +517,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   await once(server, 'listening')
   const port = (server.address() as net.AddressInfo).port
   const advertiseHost = !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
-  const address = `${advertiseHost}:${port}`
+  const address = options.advertise ?? `${advertiseHost}:${port}`
 
   let admin: http.Server | null = null
   let adminPort: number | null = null
@@ -548,7 +550,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   return {
     id: self,
     port,
-    url: `http://${address}`,
+    url: `http://${advertiseHost}:${port}`,
     adminPort,
     metrics,
     cache,
