@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { Args, Command, Flags } from '@oclif/core'
 import { L7Error } from '../../../service/core/errors.js'
-import { renderSvg } from '../../../service/report/plot.js'
 import { TRACE_FORMATS, computeTraceStats, epaDateFrom, formatStatsTable, statsJson, statsPlotSpec } from '../../../service/trace/index.js'
 import type { TraceFormat } from '../../../service/trace/types.js'
 
@@ -40,7 +39,11 @@ export default class TraceStats extends Command {
         strict: flags.strict,
         epa: epaDateFrom({ year: flags['epa-year'], month: flags['epa-month'], utcOffset: flags['epa-utc-offset'] }),
       })
-      if (flags.plot) await writeFile(flags.plot, await renderSvg(statsPlotSpec(stats, curves)))
+      if (flags.plot) {
+        // Vega loads in about half a second: only when a plot is asked for
+        const { renderSvg } = await import('../../../service/report/plot.js')
+        await writeFile(flags.plot, await renderSvg(statsPlotSpec(stats, curves)))
+      }
       this.log(flags.json ? statsJson(stats) : formatStatsTable(stats))
     } catch (err) {
       if (err instanceof L7Error || (err as NodeJS.ErrnoException).code === 'ENOENT') this.error((err as Error).message, { exit: 2 })
