@@ -327,9 +327,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     // A request relayed by a peer, or a socket passed by a sibling: the decision is made.
     if (adopted) {
       metrics.handoffsInFd++
-      return afterServe(serveLocal(socket, head, rel, adopted === 'dispatched' ? 'handoff' : 'fallback'), () =>
-        finished(hashOf(bytes, head), adopted === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
-      )
+      return handedIn(socket, head, bytes, rel, adopted)
     }
     const credential = headerValue(head, HANDOFF_HEADER)
     if (credential !== undefined) {
@@ -340,15 +338,24 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
         return 'close'
       }
       metrics.handoffsIn++
-      return afterServe(serveLocal(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback'), () =>
-        finished(hashOf(bytes, head), route === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
-      )
+      return handedIn(socket, head, bytes, rel, route)
     }
 
     const hash = hashOf(bytes, head)
     const decision = decide(hash, rawPath)
     if (decision instanceof Promise) return decision.then((d) => dispatch(socket, head, bytes, rel, hash, d))
     return dispatch(socket, head, bytes, rel, hash, decision)
+  }
+
+  /** A request a peer routed here: the decision is made; serve it. */
+  function handedIn(socket: net.Socket, head: RequestHead, bytes: Buffer, rel: string, route: HandoffRoute): Outcome | Promise<Outcome> {
+    const hash = hashOf(bytes, head)
+    // The dispatcher assigned the target to this node: the DS node half records it here,
+    // so that clients arriving here directly can be served without asking.
+    if (route === 'dispatched') link?.localTable?.assign(hash, performance.now() * 1000)
+    return afterServe(serveLocal(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback'), () =>
+      finished(hash, route === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
+    )
   }
 
   function hashOf(bytes: Buffer, head: RequestHead): number {
