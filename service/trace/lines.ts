@@ -57,7 +57,7 @@ export async function* readLineChunks(path: string): AsyncGenerator<Buffer> {
         }
         continue
       }
-      yield Buffer.concat([carry, chunk.subarray(0, nl + 1)])
+      yield carry.length + nl > MAX_LINE_BYTES ? Buffer.from([0, 10]) : Buffer.concat([carry, chunk.subarray(0, nl + 1)])
       carry = undefined
       chunk = chunk.subarray(nl + 1)
     }
