@@ -104,6 +104,19 @@ function timeoutAt(atMs: number, fire: () => void, onArm: (timer: NodeJS.Timeout
   check()
 }
 
+const INVALID_PATH_BYTE = /[^\u0021-\u00ff]/
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const validMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
+
+/** What undici's Request accepts: an origin-form path of visible bytes, a token method. */
+function isValidRequest(path: string, method: string): boolean {
+  if (path.charCodeAt(0) !== 0x2f || INVALID_PATH_BYTE.test(path)) return false
+  if (validMethods.has(method)) return true
+  if (!METHOD_TOKEN.test(method)) return false
+  validMethods.add(method)
+  return true
+}
+
 export function classifyError(error: Error): ErrorKind {
   switch ((error as { code?: string }).code) {
     case 'ECONNREFUSED':
@@ -347,9 +360,18 @@ class Run {
     if (lagMs > this.lagMaxSinceTick) this.lagMaxSinceTick = lagMs
     this.inFlight++
     const exchange = new Exchange(this, index, scheduledMs, measured, user)
+    const path = target.basePath === '' ? record.url : target.basePath + record.url
+    if (!isValidRequest(path, record.method)) {
+      // undici would refuse it inside dispatch and then stall that connection's slot: refuse it here.
+      this.dispatching = true
+      this.failed(exchange, new InvalidArgumentError(`trace line ${record.line}: invalid request ${record.method} ${JSON.stringify(path)}`))
+      this.dispatching = false
+      return
+    }
+    this.dispatching = true
     target.pool.dispatch(
       {
-        path: target.basePath === '' ? record.url : target.basePath + record.url,
+        path,
         method: record.method as Dispatcher.HttpMethod,
         reset: this.http10,
         blocking: this.blocking,
@@ -358,6 +380,17 @@ class Run {
       },
       exchange,
     )
+    this.dispatching = false
+  }
+
+  /** True while inside pool.dispatch, which reports a bad request (say, an invalid path) synchronously. */
+  private dispatching = false
+
+  /** Lets a closed-loop user go on; deferred when the failure came synchronously out of dispatch, so a bad trace cannot recurse. */
+  private resume(user: ClosedUser | undefined, nowMs: number): void {
+    if (user === undefined) return
+    if (this.dispatching) setImmediate(() => user.done(performance.now()))
+    else user.done(nowMs)
   }
 
   completed(exchange: Exchange): void {
@@ -374,7 +407,7 @@ class Run {
         exchange.headerKeys,
       )
     }
-    exchange.user?.done(nowMs)
+    this.resume(exchange.user, nowMs)
     if (this.inFlight === 0) this.checkIdle()
   }
 
@@ -392,7 +425,7 @@ class Run {
         if (sample) this.errorSamples.set(sample, this.errorSamples.get(sample)! + 1)
       }
     }
-    exchange.user?.done(performance.now())
+    this.resume(exchange.user, performance.now())
     if (this.inFlight === 0) this.checkIdle()
   }
 
