@@ -12,14 +12,14 @@ export function isDigit(byte: number): boolean {
 
 /** Unsigned decimal in [start, end); -1 when empty, not all digits, or beyond 2^53. */
 export function parseUint(buf: Buffer, start: number, end: number): number {
-  if (start >= end || end - start > 15) return -1
+  if (start >= end || end - start > 16) return -1
   let value = 0
   for (let i = start; i < end; i++) {
     const d = buf[i] - 48
     if (d < 0 || d > 9) return -1
     value = value * 10 + d
   }
-  return value
+  return value <= Number.MAX_SAFE_INTEGER ? value : -1
 }
 
 /** Two decimal digits at `at`; -1 when either is not a digit. */
