@@ -107,6 +107,33 @@ test('a silent half-sent request is timed out', async () => {
   }
 })
 
+test('a client dribbling its request head is cut off at the head deadline (408)', async () => {
+  const quick = await startNode({ id: 3, docroot: root, adminPort: null, headerTimeoutMs: 300, idleTimeoutMs: 5000 })
+  const { connect } = await import('node:net')
+  try {
+    const started = Date.now()
+    const got = await new Promise<string>((resolve) => {
+      const s = connect(quick.port, '127.0.0.1')
+      let data = ''
+      const text = 'GET /1.bin HTTP/1.1\r\nX-Slow: ' + 'a'.repeat(100)
+      let i = 0
+      const timer = setInterval(() => {
+        if (!s.destroyed) s.write(text[i++ % text.length])
+      }, 50)
+      s.on('data', (d) => (data += d))
+      s.on('close', () => {
+        clearInterval(timer)
+        resolve(data)
+      })
+      s.on('error', () => {})
+    })
+    assert.match(got, /^HTTP\/1\.1 408 /)
+    assert.ok(Date.now() - started < 3000)
+  } finally {
+    await quick.close()
+  }
+})
+
 test('relay handoff with a fixed decision: the peer serves, the response streams back', async () => {
   const b = await startNode({ id: 8, docroot: root, token: 'k', adminPort: null })
   const a = await startNode({ id: 7, docroot: root, token: 'k', adminPort: null, peers: { 8: `127.0.0.1:${b.port}` }, decide: () => ({ node: 8, route: 'dispatched' }) })

@@ -262,7 +262,10 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     )
   }
 
-  /** Relay a request to a peer and stream its response back. Throws if the peer failed before answering. */
+  /**
+   * Relay a request to a peer and stream its response back. Resolves to whether the client
+   * connection may go on (keep-alive); throws if the peer failed before answering.
+   */
   async function relay(socket: net.Socket, head: RequestHead, to: number, route: HandoffRoute): Promise<boolean> {
     const pool = poolFor(to)
     if (!pool) throw new Error(`no address for node ${to}`)
@@ -287,18 +290,24 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     out += `connection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`
     if (socket.destroyed) {
       res.body.destroy()
-      return true
+      return false
     }
     socket.write(out, 'latin1')
-    for await (const chunk of res.body) {
-      if (socket.destroyed) {
-        res.body.destroy()
-        return true
+    try {
+      for await (const chunk of res.body) {
+        if (socket.destroyed) {
+          res.body.destroy()
+          return false
+        }
+        if (!socket.write(chunk)) await once(socket, 'drain')
       }
-      if (!socket.write(chunk)) await once(socket, 'drain')
+    } catch {
+      // The peer failed after its head went out: the response cannot be redone, so the
+      // client sees the connection close short of Content-Length (as with any proxy).
+      socket.destroy()
+      return false
     }
-    if (!keepAlive) socket.end()
-    return true
+    return keepAlive
   }
 
   // ---- one request ------------------------------------------------------------------
@@ -393,9 +402,9 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
         return 'gone'
       }
       try {
-        await relay(socket, head, to, route)
+        const keepAlive = await relay(socket, head, to, route)
         finished(hash, decision)
-        return socket.destroyed || !head.keepAlive ? 'gone' : 'next'
+        return keepAlive && !socket.destroyed ? 'next' : 'close'
       } catch (err) {
         finished(hash, decision)
         if (socket.destroyed) return 'gone'
@@ -431,7 +440,16 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     })
     socket.on('error', () => socket.destroy())
     socket.on('close', () => connections.delete(socket))
+    /** No more requests on this connection: answer what was answered, then close. */
+    let ended = false
+    function endConnection(): void {
+      ended = true
+      buf = null
+      socket.end()
+    }
+
     socket.on('data', (chunk: Buffer) => {
+      if (ended) return
       if (!buf) {
         buf = chunk
         headStartedAt = performance.now()
@@ -449,14 +467,13 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
         if ('incomplete' in parsed) {
           if (performance.now() - headStartedAt > headerTimeoutMs) {
             sendError(socket, 408, 'request head not received in time', false)
-            socket.end()
+            endConnection()
           }
           return
         }
         if ('error' in parsed) {
           sendError(socket, parsed.error.status, parsed.error.reason, false)
-          socket.end()
-          buf = null
+          endConnection()
           return
         }
         const head = parsed.head
@@ -495,8 +512,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
         return false
       }
       if (outcome === 'close' || !head.keepAlive || closing) {
-        socket.end()
-        buf = null
+        endConnection()
         return false
       }
       if (outcome === 'drain') {
