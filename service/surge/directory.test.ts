@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { readTrace } from '../trace/reader.js'
 import type { TraceRecord } from '../trace/types.js'
 import { loadWorkload, readFileSet, writeWorkloadDir, TRACE_FILE } from './directory.js'
@@ -12,6 +13,8 @@ import { materialize } from './materialize.js'
 import { surgeTraceRecords } from './users.js'
 
 const root = mkdtempSync(join(tmpdir(), 'l7-surge-dir-'))
+// dist/service/surge -> the repo root, where traces/surge-sample is shipped
+const sample = resolve(dirname(fileURLToPath(import.meta.url)), '../../../traces/surge-sample')
 
 async function collect(path: string, format?: 'surge' | 'l7'): Promise<TraceRecord[]> {
   const out: TraceRecord[] = []
@@ -76,6 +79,15 @@ test('materialize: exact (scaled) sizes, content from the seed and the file inde
   const scaled = await materialize(files, seed, { docroot: join(root, 'docroot3'), scale: 0.1 })
   workload.files.forEach((f, i) => assert.is(statSync(join(root, 'docroot3', `${i}.txt`)).size, Math.max(1, Math.round(f.size * 0.1))))
   assert.ok(scaled.bytes < full.bytes / 5)
+})
+
+test('the shipped sample regenerates byte for byte here (same numbers on any machine)', async () => {
+  const workload = await loadWorkload(sample)
+  const summary = JSON.parse(readFileSync(join(sample, 'workload.json'), 'utf8'))
+  await writeWorkloadDir(join(root, 'again'), workload, { users: summary.users })
+  for (const name of readdirSync(sample)) {
+    assert.ok(readFileSync(join(sample, name)).equals(readFileSync(join(root, 'again', name))), name)
+  }
 })
 
 test.after(() => rmSync(root, { recursive: true, force: true }))

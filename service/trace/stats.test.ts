@@ -101,6 +101,15 @@ test('Zipf fit: exact power laws give their exponent; the plot renders through V
   assert.match(svg, /Rank-frequency/)
 })
 
+test('the shipped slices: 300 EPA lines (292 GET, 8 POST), 100 Apache lines', async () => {
+  const epa = (await computeTraceStats(join(repoRoot, 'traces/epa-http-sample.log'))).stats
+  assert.is(epa.requests, 300)
+  assert.equal(epa.methods, { GET: 292, POST: 8 })
+  const apache = (await computeTraceStats(join(repoRoot, 'traces/semicomplete-sample.log'))).stats
+  assert.is(apache.format, 'combined')
+  assert.is(apache.requests, 100)
+})
+
 test.after(() => rmSync(dir, { recursive: true, force: true }))
 
 test.run()
