@@ -26,8 +26,8 @@ test('recorded percentiles match known latencies (from the scheduled time) to Hd
     close(stats.service.getValueAtPercentile(50) / 1000, 499.5)
     close(stats.sendLag.getValueAtPercentile(99) / 1000, 0.5)
     assert.is(stats.ok, 1000)
-    // The last response completes at 11 s (scheduled at 10 s, 1 s latency).
-    assert.is(stats.timeline().length, 11)
+    // The last response completes at 11.0 s (scheduled at 10 s, 1 s latency): seconds 0..11.
+    assert.is(stats.timeline().length, 12)
   } finally {
     stats.destroy()
   }
