@@ -24,6 +24,8 @@ export interface NodeBenchOptions {
   threads?: number
   /** File sizes compared against nginx, bytes. */
   sizes?: number[]
+  /** Rounds per size, alternating which server goes first; the median round is reported. */
+  rounds?: number
   /** Also measure handoff costs (relay, fd). */
   handoff?: boolean
   log?: (line: string) => void
@@ -38,9 +40,10 @@ export interface WrkFigures {
 
 export interface NodeBenchResult {
   machine: { cpus: number; node: string }
-  settings: { duration: number; connections: number; threads: number }
+  settings: { duration: number; connections: number; threads: number; rounds: number }
   /** null when nginx is not installed (reason given). */
-  vsNginx: Array<{ size: number; l7: WrkFigures; nginx: WrkFigures | null; ratio: number | null }>
+  /** Per size: the round with the median ratio (or median l7 figure without nginx), and every round's ratio. */
+  vsNginx: Array<{ size: number; l7: WrkFigures; nginx: WrkFigures | null; ratio: number | null; roundRatios: number[] }>
   nginxMissing: string | null
   handoff: Array<{ name: string; connection: 'keep-alive' | 'close'; figures: WrkFigures; vsLocal: number }> | null
 }
@@ -156,7 +159,7 @@ async function warm(port: number, path: string): Promise<void> {
 
 export async function runNodeBench(options: NodeBenchOptions = {}): Promise<NodeBenchResult> {
   const log = options.log ?? (() => {})
-  const settings = { duration: options.duration ?? 5, connections: options.connections ?? 32, threads: options.threads ?? 1 }
+  const settings = { duration: options.duration ?? 5, connections: options.connections ?? 32, threads: options.threads ?? 1, rounds: options.rounds ?? 3 }
   const sizes = options.sizes ?? [1024, 65536]
   if (!which('wrk', ['-v'])) throw new MissingDependencyError('wrk is not installed (Debian: apt-get install -y wrk)')
   const nginx = findNginx()
@@ -179,11 +182,25 @@ export async function runNodeBench(options: NodeBenchOptions = {}): Promise<Node
         const path = `/${size}.bin`
         await warm(l7.port, path)
         if (peer) await warm(peer.port, path)
-        log(`wrk ${settings.duration}s ${size} B: nginx`)
-        const n = peer ? await runWrk(`http://127.0.0.1:${peer.port}${path}`, settings) : null
-        log(`wrk ${settings.duration}s ${size} B: l7 node`)
-        const l = await runWrk(`http://127.0.0.1:${l7.port}${path}`, settings)
-        result.vsNginx.push({ size, l7: l, nginx: n, ratio: n ? l.requestsPerSec / n.requestsPerSec : null })
+        const rounds: Array<{ l7: WrkFigures; nginx: WrkFigures | null; ratio: number }> = []
+        for (let round = 0; round < settings.rounds; round++) {
+          // Alternate who goes first, so a neighbour's burst does not always hit the same server.
+          let n: WrkFigures | null = null
+          log(`wrk ${settings.duration}s ${size} B, round ${round + 1}/${settings.rounds}`)
+          if (peer && round % 2 === 0) n = await runWrk(`http://127.0.0.1:${peer.port}${path}`, settings)
+          const l = await runWrk(`http://127.0.0.1:${l7.port}${path}`, settings)
+          if (peer && round % 2 === 1) n = await runWrk(`http://127.0.0.1:${peer.port}${path}`, settings)
+          rounds.push({ l7: l, nginx: n, ratio: n ? l.requestsPerSec / n.requestsPerSec : l.requestsPerSec })
+        }
+        const sorted = [...rounds].sort((a, b) => a.ratio - b.ratio)
+        const median = sorted[Math.floor((sorted.length - 1) / 2)]
+        result.vsNginx.push({
+          size,
+          l7: median.l7,
+          nginx: median.nginx,
+          ratio: median.nginx ? median.ratio : null,
+          roundRatios: peer ? rounds.map((r) => Number(r.ratio.toFixed(3))) : [],
+        })
       }
     } finally {
       await l7.stop()
@@ -226,13 +243,17 @@ export async function runNodeBench(options: NodeBenchOptions = {}): Promise<Node
 export function formatNodeBench(r: NodeBenchResult): string {
   const lines: string[] = []
   const f = (n: number) => n.toFixed(0).padStart(9)
-  lines.push(`l7 node vs nginx (1 worker), wrk -t${r.settings.threads} -c${r.settings.connections} -d${r.settings.duration}s, keep-alive, cache warm; ${r.machine.cpus} CPUs, Node ${r.machine.node}`)
+  lines.push(
+    `l7 node vs nginx (1 worker), wrk -t${r.settings.threads} -c${r.settings.connections} -d${r.settings.duration}s, keep-alive, cache warm, ` +
+      `median of ${r.settings.rounds} rounds; ${r.machine.cpus} CPUs, Node ${r.machine.node}`,
+  )
   if (r.nginxMissing) lines.push(`  nginx: ${r.nginxMissing}; l7 figures only`)
-  lines.push('  size        l7 req/s  nginx req/s   ratio   l7 mean ms  nginx mean ms')
+  lines.push('  size        l7 req/s  nginx req/s   ratio   l7 mean ms  nginx mean ms  ratio by round')
   for (const row of r.vsNginx) {
     lines.push(
       `  ${String(row.size).padEnd(9)} ${f(row.l7.requestsPerSec)}    ${row.nginx ? f(row.nginx.requestsPerSec) : '        -'}   ${row.ratio === null ? '   -' : row.ratio.toFixed(2)}   ` +
-        `${row.l7.latencyMeanMs.toFixed(2).padStart(9)}  ${row.nginx ? row.nginx.latencyMeanMs.toFixed(2).padStart(12) : '           -'}`,
+        `${row.l7.latencyMeanMs.toFixed(2).padStart(9)}  ${row.nginx ? row.nginx.latencyMeanMs.toFixed(2).padStart(12) : '           -'}  ` +
+        row.roundRatios.map((x) => x.toFixed(2)).join(' '),
     )
   }
   if (r.handoff) {

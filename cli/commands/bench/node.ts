@@ -11,7 +11,8 @@ export default class BenchNode extends Command {
   static override examples = ['<%= config.bin %> bench node', '<%= config.bin %> bench node --duration 3 --json', '<%= config.bin %> bench node --sizes 1024,65536,1048576 --no-handoff']
 
   static override flags = {
-    duration: Flags.integer({ description: 'seconds per wrk run', default: 5, min: 1, max: 120 }),
+    duration: Flags.integer({ description: 'seconds per wrk run', default: 4, min: 1, max: 120 }),
+    rounds: Flags.integer({ description: 'rounds per size against nginx (alternating order; the median is reported)', default: 3, min: 1, max: 15 }),
     connections: Flags.integer({ description: 'wrk connections', default: 32, min: 1, max: 10_000 }),
     threads: Flags.integer({ description: 'wrk threads', default: 1, min: 1, max: 64 }),
     sizes: Flags.string({ description: 'file sizes in bytes, comma-separated', default: '1024,65536' }),
@@ -28,6 +29,7 @@ export default class BenchNode extends Command {
         duration: flags.duration,
         connections: flags.connections,
         threads: flags.threads,
+        rounds: flags.rounds,
         sizes,
         handoff: flags.handoff,
         log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
