@@ -40,6 +40,7 @@ function runStream(policy: PolicyName, kind: StreamKind, seed: number): void {
   const inFlight: number[] = []
   let decided = 0
   let lastTimeUs = 0
+  let midChecked = false
   for (let batch = 0; decided < DECISIONS_PER_STREAM; batch++) {
     const n = Math.min(1 + Math.floor(random() * (random() < 0.5 ? 8 : 512)), DECISIONS_PER_STREAM - decided)
     for (let i = 0; i < n; i++) {
@@ -98,8 +99,17 @@ function runStream(policy: PolicyName, kind: StreamKind, seed: number): void {
       else for (const s of both) s.setWeight(id, weight)
     }
     if (batch % 50 === 0) compareState(ts, wasm, `${policy}/${kind} batch ${batch}`)
+    if (policy === 'ds' && !midChecked && decided >= DECISIONS_PER_STREAM / 2) {
+      midChecked = true
+      const hot = ts.hotTargets(20)
+      assert.equal(wasm.hotTargets(20), hot, `${policy}/${kind}: hot targets mid-stream`)
+      if (kind === 'burst') assert.ok(hot.length > 0 && hot[0].nodes.length >= 8, 'the burst target is hot on a large set')
+    }
   }
   compareState(ts, wasm, `${policy}/${kind} end`)
+  if (setup.targets > (params.targetCapacity ?? Infinity) && ['lard', 'lard-r', 'lard-cost', 'ds'].includes(policy)) {
+    assert.ok(ts.stats().evictions > 0, `${policy}/${kind}: the table was full and evicted`)
+  }
   if (policy === 'ds') assert.equal(wasm.hotTargets(20), ts.hotTargets(20), `${policy}/${kind}: hot targets`)
   for (const s of both) s.close()
 }
