@@ -41,9 +41,9 @@ export const DEFAULT_EXPERIMENT: Readonly<Omit<ExperimentOptions, 'onProgress'>>
   nodes: 4,
   policies: ['ds', 'lard-cost', 'lard-r', 'wrr'] as PolicyName[],
   users: 200,
-  durationS: 20,
+  durationS: 15,
   warmupS: 5,
-  cacheMb: 2,
+  cacheMb: 1,
   disk: { seekMs: 10, mbps: 20 },
   handoff: 'relay' as const,
   simulate: true,
@@ -179,15 +179,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       })
       try {
         const replayBase = { targets: cluster.nodes, mode: 'closed' as const, users: options.users, http10: true, connections: Math.max(16, options.users) }
-        if (options.warmupS > 0) {
-          progress(`${policy}: warm-up ${options.warmupS} s`)
-          await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), durationS: options.warmupS })
-        }
-        const before = await snapshot(cluster)
-        progress(`${policy}: measuring ${options.durationS} s with ${options.users} users`)
-        const replay = await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), durationS: options.durationS })
+        // One replay run: the warm-up's requests are sent but not recorded, and the users go on
+        // into the measured interval without restarting (a restart would add a burst of first
+        // objects). The counters are read when the warm-up ends.
+        progress(`${policy}: ${options.warmupS} s warm-up, then ${options.durationS} s measured with ${options.users} users`)
+        const before = new Promise<Snapshot>((resolve, reject) => {
+          setTimeout(() => snapshot(cluster).then(resolve, reject), options.warmupS * 1000)
+        })
+        before.catch(() => {}) // awaited below; keep an early failure from being unhandled
+        const replay = await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), warmupS: options.warmupS, durationS: options.durationS })
         const after = await snapshot(cluster)
-        outcomes.push(outcome(policy, replay, before, after))
+        outcomes.push(outcome(policy, replay, await before, after))
       } finally {
         await cluster.close()
       }

@@ -22,6 +22,7 @@ const COLUMNS: Column[] = [
   { title: 'imbalance', value: (r) => r.loadImbalance.toFixed(2) },
   { title: 'cpu', value: (r) => r.cpuUtilization.toFixed(2) },
   { title: 'disk', value: (r) => r.diskUtilization.toFixed(2) },
+  { title: 'link', value: (r) => r.linkUtilization.toFixed(2) },
   { title: 'wall s', value: (r) => r.wallSeconds.toFixed(2) },
 ]
 
