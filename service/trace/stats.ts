@@ -294,28 +294,37 @@ export function formatStatsTable(stats: TraceStats): string {
 
 /** Rank-frequency (log-log, with the fitted line) beside the CDF of target sizes. */
 export function statsPlotSpec(stats: TraceStats, curves: TraceCurves): VegaLiteSpec {
+  const fitLabel = `Zipf fit, alpha ${Number.isFinite(stats.zipfAlpha) ? stats.zipfAlpha.toFixed(2) : '-'}`
   const rankData = [
     ...curves.rankFrequency.map((p) => ({ ...p, series: 'trace' })),
-    ...curves.zipfLine.map((p) => ({ ...p, series: `Zipf fit, alpha ${stats.zipfAlpha.toFixed(2)}` })),
+    ...curves.zipfLine.map((p) => ({ ...p, series: fitLabel })),
   ]
+  const x = { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: 'rank (log-spaced points)' } as const
+  const y = { field: 'requests', type: 'quantitative', scale: { type: 'log' }, title: 'requests' } as const
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain: ['trace', fitLabel], range: ['#4c78a8', '#e45756'] },
+    legend: { orient: 'top-right', labelLimit: 240 },
+  } as const
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${stats.file}: ${stats.requests.toLocaleString('en-US')} requests, ${stats.uniqueTargets.toLocaleString('en-US')} targets`,
+    title: { text: `${stats.file}: ${stats.requests.toLocaleString('en-US')} requests, ${stats.uniqueTargets.toLocaleString('en-US')} targets`, fontSize: 12 },
+    resolve: { legend: { color: 'independent' } },
     hconcat: [
       {
         title: 'Rank-frequency',
         width: 360,
         height: 280,
         data: { values: rankData },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 'rank', type: 'quantitative', scale: { type: 'log' }, title: 'rank' },
-          y: { field: 'requests', type: 'quantitative', scale: { type: 'log' }, title: 'requests' },
-          color: { field: 'series', type: 'nominal', title: null },
-        },
+        layer: [
+          { transform: [{ filter: "datum.series === 'trace'" }], mark: { type: 'line', point: { size: 16 } }, encoding: { x, y, color } },
+          { transform: [{ filter: "datum.series !== 'trace'" }], mark: { type: 'line', strokeDash: [6, 4] }, encoding: { x, y, color } },
+        ],
       },
       {
-        title: 'Target sizes (CDF)',
+        title: 'Target sizes (CDF; size 0 drawn at 1 byte)',
         width: 360,
         height: 280,
         data: { values: curves.sizeCdf },

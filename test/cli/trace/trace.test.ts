@@ -42,7 +42,7 @@ test('stats on the Apache log: a table, and --plot writes an SVG drawn by Vega',
   assert.match(run.stdout, /Zipf alpha\s+\d\.\d{3}/)
   const text = readFileSync(svg, 'utf8')
   assert.match(text, /^<svg/)
-  assert.match(text, /Target sizes \(CDF\)/)
+  assert.match(text, /Target sizes \(CDF/)
 })
 
 test('bad lines: reported with line numbers and counted; --strict makes them an error', () => {
