@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { Args, Command, Flags } from '@oclif/core'
 import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
 import { hgrmFromEncoded, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
-import { formatResultTable, writeHtmlReport } from '../../service/replay/report.js'
+import { formatResultTable } from '../../service/replay/table.js'
 import { openReplaySource } from '../../service/replay/source.js'
 import { parseSeconds } from '../../service/sim/options.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
@@ -106,7 +106,8 @@ export default class Replay extends Command {
         progress?.clear()
       }
       if (flags.hgrm) await writeFile(flags.hgrm, await hgrmFromEncoded(result.histograms.latencyUs))
-      if (flags.report) await writeHtmlReport(result, flags.report)
+      // Vega is heavy to load: only when a report is asked for.
+      if (flags.report) await (await import('../../service/replay/report.js')).writeHtmlReport(result, flags.report)
       if (flags.json) this.log(JSON.stringify(result, null, 2))
       else this.log(formatResultTable(result))
     } catch (err) {
