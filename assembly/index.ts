@@ -19,7 +19,7 @@ import {
 } from './state'
 import {
   assignedCount, evictions, findTarget, forgetNode, initTargets, setAssigned, slotAt, tableSlots, targetCount,
-  targetFor, touchTarget, E_FLAGS, E_LAST_USED, FLAG_ASSIGNED, tablePtr, ENTRY_BYTES,
+  targetFor, touchTarget, E_FLAGS, E_LAST_USED, FLAG_ASSIGNED, tablePtr, entryBytes as targetEntryBytes,
 } from './targets'
 import { pickWrr, wrrMembershipChanged } from './wrr'
 
@@ -68,7 +68,7 @@ export function init(
     if (doneHashPtr == 0) return -1
     for (let i: usize = 0; i < b; i++) store<i32>(reportedPtr + (i << 2), -1)
   }
-  if (usesTargets(policy_) && !initTargets(slots)) return -1
+  if (usesTargets(policy_) && !initTargets(slots, policy_ == POLICY_LARD || policy_ == POLICY_LARD_COST)) return -1
   if (policy_ == POLICY_CHBL && !initRing()) return -1
   return 0
 }
@@ -92,7 +92,7 @@ export function loadColumn(): usize { return loadPtr }
 export function inputBuffer(): usize { return inputPtr }
 export function tableStart(): usize { return tablePtr }
 export function tableSize(): u32 { return tableSlots }
-export function entryBytes(): usize { return ENTRY_BYTES }
+export function entryBytes(): usize { return targetEntryBytes() }
 export function now(): f64 { return nowUs }
 /** Never used by the host: keeps the touch loads alive. */
 export function touched(): u64 { return touchSink }

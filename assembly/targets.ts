@@ -11,9 +11,10 @@ import { fmix32 } from './hash'
 import { reserve } from './memory'
 
 export const PROBE_WINDOW: u32 = 8
-export const ENTRY_BYTES: usize = 64
+/** Full entries (lard-r, ds, the node half) take 64 bytes; lard and lard-cost need only the first 32. */
+let entryShift: usize = 6
 
-// Entry layout (byte offsets).
+// Entry layout (byte offsets; a 32-byte entry stops after E_LAST_USED).
 export const E_HASH = 0 // u32
 export const E_FLAGS = 4 // u32: FLAG_USED | FLAG_ASSIGNED
 export const E_OWNER = 8 // i32: the target's node, -1 = none
@@ -36,8 +37,9 @@ export let evictions: f64 = 0
 /** Node-local table: how many entries carry FLAG_ASSIGNED. */
 export let assignedCount: i32 = 0
 
-export function initTargets(slots: u32): bool {
-  tablePtr = reserve(<usize>slots * ENTRY_BYTES)
+export function initTargets(slots: u32, smallEntries: bool): bool {
+  entryShift = smallEntries ? 5 : 6
+  tablePtr = reserve(<usize>slots << entryShift)
   tagsPtr = reserve(<usize>slots << 3)
   if (tablePtr == 0 || tagsPtr == 0) return false
   tableSlots = slots
@@ -47,7 +49,7 @@ export function initTargets(slots: u32): bool {
 
 // @ts-ignore: decorator
 @inline export function slotAt(i: u32): usize {
-  return tablePtr + <usize>i * ENTRY_BYTES
+  return tablePtr + (<usize>i << entryShift)
 }
 
 // @ts-ignore: decorator
@@ -69,6 +71,10 @@ export function initTargets(slots: u32): bool {
 @inline export function touchTarget(hash: u32): u64 {
   const i = fmix32(hash) & tableMask
   return tagAt(i) ^ load<u64>(slotAt(i), E_LAST_USED)
+}
+
+export function entryBytes(): usize {
+  return <usize>1 << entryShift
 }
 
 /** The entry of `hash`, or 0. */
@@ -125,6 +131,7 @@ function fresh(i: u32, hash: u32, t: f64): usize {
   store<i32>(e, -1, E_OWNER)
   store<u64>(e, 0, E_SET)
   store<f64>(e, t, E_LAST_USED)
+  if (entryShift == 5) return e
   store<f64>(e, 0, E_CHANGED)
   store<f64>(e, -Infinity, E_R0)
   store<f64>(e, 0, E_R1)
