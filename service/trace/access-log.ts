@@ -46,15 +46,20 @@ function clfDaySeconds(buf: Buffer, at: number): number | undefined {
   return daysFromCivil(year, month, day) * 86400 - zone * 60
 }
 
-/** `DD:HH:MM:SS` at `at` -> microseconds since the epoch in the given month, or -1. */
-function epaTimeUs(buf: Buffer, at: number, date: EpaDate): number {
+/**
+ * `DD:HH:MM:SS` at `at` -> microseconds since the epoch, or -1. `monthsLater` counts month ends
+ * the log has crossed (its day number fell back), since the format has no month.
+ */
+function epaTimeUs(buf: Buffer, at: number, date: EpaDate, monthsLater: number): number {
   const day = parse2(buf, at)
   const hour = parse2(buf, at + 3)
   const minute = parse2(buf, at + 6)
   const second = parse2(buf, at + 9)
-  if (day < 1 || hour < 0 || minute < 0 || second < 0) return -1
+  if (day < 1 || day > 31 || hour < 0 || minute < 0 || second < 0) return -1
+  const months = date.month - 1 + monthsLater
+  const year = date.year + Math.floor(months / 12)
   const seconds =
-    daysFromCivil(date.year, date.month, day) * 86400 + hour * 3600 + minute * 60 + second - date.utcOffsetMinutes * 60
+    daysFromCivil(year, (months % 12) + 1, day) * 86400 + hour * 3600 + minute * 60 + second - date.utcOffsetMinutes * 60
   return seconds * 1e6
 }
 
@@ -71,6 +76,9 @@ export class AccessLogParser {
   private lastDateValid = false
   private lastDaySeconds = 0
   private lastZone = -1
+  // EPA: the last day number seen and how many month ends the log has crossed
+  private epaLastDay = 0
+  private epaMonthsLater = 0
 
   constructor(
     private readonly kind: AccessLogKind,
@@ -110,7 +118,11 @@ export class AccessLogParser {
     if (this.kind === 'epa') {
       close = open + 12
       if (buf[close] !== 93 || open !== hostEnd + 1) return 'time is not [DD:HH:MM:SS]'
-      epochUs = epaTimeUs(buf, open + 1, this.epaDate)
+      const day = parse2(buf, open + 1)
+      // a day number far below the last one (31 -> 1) is the next month; a little below is disorder
+      if (day > 0 && day < this.epaLastDay - 15) this.epaMonthsLater++
+      if (day > 0) this.epaLastDay = day
+      epochUs = epaTimeUs(buf, open + 1, this.epaDate, this.epaMonthsLater)
     } else {
       close = open + 27
       if (close >= end || buf[close] !== 93) return 'time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]'

@@ -78,6 +78,13 @@ test('EPA: [DD:HH:MM:SS], URLs with spaces, bytes `-` or missing, quotes inside 
   assert.equal(problems.map((p) => p.line), [5])
 })
 
+test('EPA: a log that crosses a month end (day 31 -> 01) goes on into the next month', async () => {
+  const path = join(dir, 'epa-month.log')
+  writeFileSync(path, ['h [31:23:59:59] "GET /a HTTP/1.0" 200 1', 'h [01:00:00:01] "GET /b HTTP/1.0" 200 1'].join('\n'))
+  const records = await collect(path, { epa: { year: 1995, month: 12, utcOffsetMinutes: 0 } })
+  assert.equal(records.map((r) => r.timeUs), [0, 2_000_000])
+})
+
 test('format detection from the first lines', () => {
   assert.is(detectFormatFromLines([L7_HEADER]), 'l7')
   assert.is(detectFormatFromLines(['0 1 GET /a 5']), 'l7')
