@@ -3,7 +3,7 @@
 //   mout.txt   one line per file: `refs size group` (1 base, 2 embedded, 3 loner); file n is /n.txt
 //   objout.txt one object per line: loners first (one index), then a base index and its embedded
 //   name.txt   one object index per line: the request sequence
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { once } from 'node:events'
@@ -74,6 +74,9 @@ export async function readObjout(path: string, fileCount: number): Promise<numbe
 }
 
 export async function readSurgeFiles(dir: string): Promise<SurgeFiles> {
+  for (const name of ['mout.txt', 'objout.txt']) {
+    if (!existsSync(join(dir, name))) throw new InvalidArgumentError(`${dir} is not a SURGE directory: it has no ${name}`)
+  }
   const { files, refs } = await readMout(join(dir, 'mout.txt'))
   const objects = await readObjout(join(dir, 'objout.txt'), files.length)
   return { files, refs, objects }

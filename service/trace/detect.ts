@@ -58,7 +58,7 @@ export async function detectTraceFormat(path: string): Promise<TraceFormat> {
   const lines = head.split('\n').slice(0, SAMPLE_LINES).map((l) => l.replace(/\r$/, ''))
   const format = detectFormatFromLines(lines)
   if (!format) {
-    throw new InvalidArgumentError(`${path}: cannot tell the trace format from its first lines; give it (${TRACE_FORMATS.join(', ')})`)
+    throw new InvalidArgumentError(`${path}: cannot tell the trace format from its first lines; choose one with --format (${TRACE_FORMATS.join(', ')})`)
   }
   return format
 }
