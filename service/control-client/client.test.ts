@@ -7,12 +7,23 @@ import { DispatcherUnavailableError } from './errors.js'
 
 const TOKEN = 'client-test'
 
+// Everything a test opens, closed after it even when an assertion failed (or the run would hang).
+const opened: { close(): Promise<void> }[] = []
+test.after.each(async () => {
+  for (const thing of opened.splice(0).reverse()) await thing.close()
+})
+
 async function dispatcher(port = 0): Promise<Dispatcher> {
-  return startDispatcher({ policy: 'ds', impl: 'ts', port, token: TOKEN, log: recordingLog().log, heartbeatIntervalMs: 50 })
+  return track(await startDispatcher({ policy: 'ds', port, token: TOKEN, log: recordingLog().log, heartbeatIntervalMs: 50 }))
+}
+
+function track<T extends { close(): Promise<void> }>(thing: T): T {
+  opened.push(thing)
+  return thing
 }
 
 function client(d: Dispatcher, nodeId: number, extra: Partial<ControlClientOptions> = {}): ControlClient {
-  return new ControlClient({ url: `ws://127.0.0.1:${d.port}/control`, nodeId, address: `n${nodeId}`, token: TOKEN, ...extra })
+  return track(new ControlClient({ url: `ws://127.0.0.1:${d.port}/control`, nodeId, address: `n${nodeId}`, token: TOKEN, ...extra }))
 }
 
 /** Keeps `concurrency` assigns outstanding until `total` are answered (a closed loop). */

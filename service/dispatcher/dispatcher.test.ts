@@ -8,7 +8,7 @@ import { startDispatcher, type Dispatcher, type DispatcherOptions } from './disp
 import { httpGet, maskedFrame, rawWebSocket, recordingLog, waitFor } from './testing.js'
 
 const TOKEN = 'test-token'
-const IMPL = 'ts' as const
+const IMPL = 'wasm' as const
 
 async function withDispatcher(
   options: Partial<DispatcherOptions>,
@@ -23,8 +23,16 @@ async function withDispatcher(
   }
 }
 
+// Clients a test opens, closed after it even when an assertion failed (or the run would hang).
+const clients: ControlClient[] = []
+test.after.each(async () => {
+  for (const c of clients.splice(0)) await c.close()
+})
+
 function client(d: Dispatcher, nodeId: number, extra: Partial<ConstructorParameters<typeof ControlClient>[0]> = {}): ControlClient {
-  return new ControlClient({ url: `ws://127.0.0.1:${d.port}/control`, nodeId, address: `127.0.0.1:${9000 + nodeId}`, token: TOKEN, reconnect: false, ...extra })
+  const c = new ControlClient({ url: `ws://127.0.0.1:${d.port}/control`, nodeId, address: `127.0.0.1:${9000 + nodeId}`, token: TOKEN, reconnect: false, ...extra })
+  clients.push(c)
+  return c
 }
 
 test('refuses a start without a token, and an unknown policy', async () => {
@@ -177,7 +185,7 @@ test('/healthz, /metrics and /state', async () => {
     assert.is(health.status, 200)
     assert.is(health.body, 'ok\n')
     const metrics = (await httpGet(`${base}/metrics`)).body
-    assert.match(metrics, 'l7_dispatcher_decisions_total{policy="ds",impl="ts"} 101')
+    assert.match(metrics, 'l7_dispatcher_decisions_total{policy="ds",impl="wasm"} 101')
     assert.match(metrics, 'l7_dispatcher_batch_size_count 2')
     assert.match(metrics, 'l7_dispatcher_batch_size_bucket{le="128"} 2')
     assert.match(metrics, 'l7_dispatcher_nodes_up 2')
