@@ -81,3 +81,36 @@ export function fileBytes(size: number): Buffer {
   }
   return b
 }
+
+/** Sends requests one after another on one keep-alive connection, each after the previous response. */
+export function keepAliveSequence(port: number, requests: string[], gapMs = 0, timeoutMs = 10_000): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    const responses: RawResponse[] = []
+    let data = Buffer.alloc(0)
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`keep-alive sequence timed out after ${responses.length} responses`))
+    }, timeoutMs)
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk])
+      const parsed = parseResponses(data)
+      if (parsed.responses.length === 0) return
+      responses.push(...parsed.responses)
+      data = Buffer.from(parsed.rest)
+      if (responses.length >= requests.length) {
+        clearTimeout(timer)
+        socket.destroy()
+        resolve(responses)
+      } else {
+        const next = requests[responses.length]
+        setTimeout(() => socket.write(next), gapMs)
+      }
+    })
+    socket.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    socket.write(requests[0])
+  })
+}

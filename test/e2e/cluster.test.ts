@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Pool } from 'undici'
 import { startCluster, type RunningCluster } from '../../service/cluster/cluster.js'
-import { fileBytes, get, rawExchange } from '../../service/node/testing.js'
+import { fileBytes, get, keepAliveSequence, rawExchange } from '../../service/node/testing.js'
 import { createScheduler, hashKey } from '../../service/policy/index.js'
 
 const SIZES = [0, 1, 77, 1000, 4096, 65536, 500_000, 3_000_000]
@@ -132,14 +132,18 @@ test('a node killed mid-run: every request is still answered', async () => {
   assert.is(answered, 320)
 })
 
-test('requests for one URL sent to every node are served by the node the policy chose', async () => {
-  const lard = await startCluster({ nodes: 3, port: 0, policy: 'lard', docroot: root, handoff: 'fd' })
-  const reference = createScheduler('lard', {}, 'ts')
+test('requests for one URL sent to every node are served by the node the policy chose; keep-alive requests each on their own', async () => {
+  // chbl: content-aware and sticky with every load at 0, so sequential requests (with a pause
+  // that lets each DONE reach the dispatcher) make the decisions deterministic.
+  const chbl = await startCluster({ nodes: 3, port: 0, policy: 'chbl', docroot: root, handoff: 'fd' })
+  const reference = createScheduler('chbl', {}, 'ts')
+  const owner: number[] = []
   try {
     for (let n = 0; n < 3; n++) reference.addNode(n)
     for (let f = 0; f < 12; f++) {
       for (let n = 0; n < 3; n++) {
-        const r = await fetchRoute(`${lard.nodes[n]}/f${f}.txt`)
+        const r = await fetchRoute(`${chbl.nodes[n]}/f${f}.txt`)
+        await new Promise((res) => setTimeout(res, 15))
         const q = reference.requests
         q.receiving[0] = n
         q.hash[0] = hashKey(`/f${f}.txt`)
@@ -152,11 +156,20 @@ test('requests for one URL sent to every node are served by the node the policy 
         reference.done(1)
         assert.is(r.node, String(chosen), `/f${f}.txt via node ${n}`)
         assert.is(r.route, chosen === n ? 'dispatched' : 'handoff')
+        owner[f] = chosen
       }
     }
+    assert.ok(new Set(owner).size > 1, 'the targets are spread over several nodes')
+    // One persistent connection (handed from node to node by fd passing): every request is
+    // routed on its own and served by its target's node.
+    const responses = await keepAliveSequence(portOf(chbl.nodes[0]), owner.map((_, f) => get(`/f${f}.txt`, '', '1.1')), 15)
+    responses.forEach((res, f) => {
+      assert.is(res.headers['x-l7-node'], String(owner[f]), `/f${f}.txt on one connection`)
+      assert.is(res.body.toString(), `file ${f}\n`.repeat(f + 1))
+    })
   } finally {
     reference.close()
-    await lard.close()
+    await chbl.close()
   }
 })
 
