@@ -72,10 +72,9 @@ export class AccessLogParser {
   private readonly urls = new ByteInterner(URLS_INTERNED)
   private firstUs = Number.NaN
   // Consecutive lines mostly share a date: remember the last one to skip the calendar work.
-  private readonly lastDate = Buffer.alloc(11)
+  private readonly lastDate = Buffer.alloc(26)
   private lastDateValid = false
   private lastDaySeconds = 0
-  private lastZone = -1
   // EPA: the last day number seen and how many month ends the log has crossed
   private epaLastDay = 0
   private epaMonthsLater = 0
@@ -90,20 +89,20 @@ export class AccessLogParser {
     const hour = parse2(buf, at + 12)
     const minute = parse2(buf, at + 15)
     const second = parse2(buf, at + 18)
-    if (hour < 0 || minute < 0 || second < 0 || buf[at + 11] !== 58) return -1
-    const zone = buf[at + 21] * 1e4 + buf[at + 22] * 1e3 + buf[at + 23] * 100 + buf[at + 24] * 10 + buf[at + 25]
-    let same = this.lastDateValid && zone === this.lastZone
-    for (let i = 0; same && i < 11; i++) same = buf[at + i] === this.lastDate[i]
+    if (hour < 0 || minute < 0 || second < 0 || buf[at + 11] !== 58 || buf[at + 14] !== 58 || buf[at + 17] !== 58) return -1
+    // the date (bytes 0-10) and the zone (20-25) are those of the last line: reuse its midnight
+    let same = this.lastDateValid
+    for (let i = 0; same && i < 26; i++) same = (i >= 11 && i < 20) || buf[at + i] === this.lastDate[i]
     if (!same) {
       const daySeconds = clfDaySeconds(buf, at)
       if (daySeconds === undefined) return -1
-      for (let i = 0; i < 11; i++) this.lastDate[i] = buf[at + i]
+      for (let i = 0; i < 26; i++) this.lastDate[i] = buf[at + i]
       this.lastDateValid = true
       this.lastDaySeconds = daySeconds
-      this.lastZone = zone
     }
     return (this.lastDaySeconds + hour * 3600 + minute * 60 + second) * 1e6
   }
+
 
   /** Parses buf[start, end); a string is the reason the line is bad. */
   parse(buf: Buffer, start: number, end: number, line: number): TraceRecord | string {

@@ -85,6 +85,20 @@ test('EPA: a log that crosses a month end (day 31 -> 01) goes on into the next m
   assert.equal(records.map((r) => r.timeUs), [0, 2_000_000])
 })
 
+test('CLF: the same date in another zone is another time; a bad zone is a bad line', async () => {
+  const path = join(dir, 'zones.log')
+  writeFileSync(path, [
+    'h - - [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0" 200 1',
+    'h - - [10/Oct/2000:13:55:36 +0000] "GET /b HTTP/1.0" 200 1',
+    'h - - [10/Oct/2000:13:55:36 +00x0] "GET /c HTTP/1.0" 200 1',
+    'h - - [10/Oct/2000:13:5x:36 +0000] "GET /d HTTP/1.0" 200 1',
+  ].join('\n'))
+  const problems: TraceProblem[] = []
+  const records = await collect(path, { format: 'clf', onProblem: (p) => problems.push(p) })
+  assert.equal(records.map((r) => r.timeUs), [0, -7 * 3600e6])
+  assert.equal(problems.map((p) => p.line), [3, 4])
+})
+
 test('format detection from the first lines', () => {
   assert.is(detectFormatFromLines([L7_HEADER]), 'l7')
   assert.is(detectFormatFromLines(['0 1 GET /a 5']), 'l7')
