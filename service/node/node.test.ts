@@ -161,6 +161,21 @@ test('relay handoff with a fixed decision: the peer serves, the response streams
   }
 })
 
+test('load counts requests being served, and drops back to 0', async () => {
+  const slow = await startNode({ id: 4, docroot: root, adminPort: null, disk: { seekMs: 150, mbps: 100 } })
+  try {
+    const pending = Promise.all([rawExchange(slow.port, get('/1000.bin')), rawExchange(slow.port, get('/65536.bin'))])
+    await new Promise((r) => setTimeout(r, 60))
+    assert.is(slow.load(), 2)
+    const [[a], [b]] = await pending
+    assert.is(a.status, 200)
+    assert.is(b.status, 200)
+    assert.is(slow.load(), 0)
+  } finally {
+    await slow.close()
+  }
+})
+
 test('admin port: /metrics and /healthz', async () => {
   const metrics = await (await fetch(`http://127.0.0.1:${node.adminPort}/metrics`)).text()
   assert.match(metrics, /l7_node_requests_total\{node="1",route="local"\} \d+/)

@@ -196,7 +196,6 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
 
   // ---- responses --------------------------------------------------------------------
   function writeHead(
-    socket: net.Socket,
     status: number,
     contentType: string,
     length: number,
@@ -232,7 +231,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   function sendError(socket: net.Socket, status: number, reason: string, keepAlive: boolean, route: Route = 'local'): boolean {
     const body = Buffer.from(`${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n`)
     metrics.served(route, status, body.length)
-    return send(socket, writeHead(socket, status, 'text/plain; charset=utf-8', body.length, keepAlive, route, 'miss'), body)
+    return send(socket, writeHead(status, 'text/plain; charset=utf-8', body.length, keepAlive, route, 'miss'), body)
   }
 
   /** Serve a request from this node's own cache. Returns false if the socket needs draining. */
@@ -241,22 +240,19 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     const hit = cache.peek(rel)
     if (hit) {
       metrics.served(route, 200, isHead ? 0 : hit.body.length)
-      return send(socket, writeHead(socket, 200, hit.contentType, hit.body.length, head.keepAlive, route, 'hit'), isHead ? null : hit.body)
+      return send(socket, writeHead(200, hit.contentType, hit.body.length, head.keepAlive, route, 'hit'), isHead ? null : hit.body)
     }
-    inFlight++
     return cache.get(rel).then(
       (found) => {
-        inFlight--
         if (!found) return sendError(socket, 404, 'no such file', head.keepAlive, route)
         metrics.served(route, 200, isHead ? 0 : found.file.body.length)
         return send(
           socket,
-          writeHead(socket, 200, found.file.contentType, found.file.body.length, head.keepAlive, route, found.hit ? 'hit' : 'miss'),
+          writeHead(200, found.file.contentType, found.file.body.length, head.keepAlive, route, found.hit ? 'hit' : 'miss'),
           isHead ? null : found.file.body,
         )
       },
       (err) => {
-        inFlight--
         return sendError(socket, 500, (err as Error).message, false, route)
       },
     )
@@ -362,7 +358,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     // The dispatcher assigned the target to this node: the DS node half records it here,
     // so that clients arriving here directly can be served without asking.
     if (route === 'dispatched') link?.localTable?.assign(hash, performance.now() * 1000)
-    return afterServe(serveLocal(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback'), () =>
+    return serveCounted(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback', () =>
       finished(hash, route === 'dispatched' ? { node: self, route: 'handoff-in' } : { node: self, route: 'fallback-in' }),
     )
   }
@@ -371,15 +367,30 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     return hasher(bytes, head.pathStart, head.pathEnd)
   }
 
-  function afterServe(result: boolean | Promise<boolean>, done: () => void): Outcome | Promise<Outcome> {
-    if (result instanceof Promise) {
-      return result.then((ok) => {
-        done()
-        return ok ? 'next' : 'drain'
-      })
+  /**
+   * Serves from this node and counts the request in the node's load (what DS and the
+   * dispatcher compare) until its response is written or buffered below the high-water
+   * mark; `done` then releases what the routing decision counted.
+   */
+  function serveCounted(socket: net.Socket, head: RequestHead, rel: string, route: Route, done: () => void): Outcome | Promise<Outcome> {
+    inFlight++
+    const settle = (ok: boolean): Outcome => {
+      done()
+      if (ok) inFlight--
+      else {
+        let released = false
+        const release = () => {
+          if (released) return
+          released = true
+          inFlight--
+        }
+        socket.once('drain', release)
+        socket.once('close', release)
+      }
+      return ok ? 'next' : 'drain'
     }
-    done()
-    return result ? 'next' : 'drain'
+    const result = serveLocal(socket, head, rel, route)
+    return result instanceof Promise ? result.then(settle) : settle(result)
   }
 
   async function dispatchAsync(
@@ -393,7 +404,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     let decision = first
     const tried = new Set<number>()
     for (;;) {
-      if (decision.node === self) return afterServe(serveLocal(socket, head, rel, decision.route), () => finished(hash, decision))
+      if (decision.node === self) return serveCounted(socket, head, rel, decision.route, () => finished(hash, decision))
       const to = decision.node
       const route: HandoffRoute = decision.route === 'dispatched' ? 'dispatched' : 'fallback'
       if (options.passSocket && options.passSocket(to, socket, bytes, route)) {
@@ -420,7 +431,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   }
 
   function dispatch(socket: net.Socket, head: RequestHead, bytes: Buffer, rel: string, hash: number, decision: Decision): Outcome | Promise<Outcome> {
-    if (decision.node === self) return afterServe(serveLocal(socket, head, rel, decision.route), () => finished(hash, decision))
+    if (decision.node === self) return serveCounted(socket, head, rel, decision.route, () => finished(hash, decision))
     return dispatchAsync(socket, head, bytes, rel, hash, decision)
   }
 
