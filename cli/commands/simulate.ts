@@ -42,7 +42,7 @@ export default class Simulate extends Command {
     'cache-mb': Flags.string({ description: 'per-node cache, MiB', default: String(DEFAULT_SIMULATE.cacheMb) }),
     duration: Flags.string({ description: 'measured simulated time (after the warm-up)', default: `${DEFAULT_SIMULATE.durationSeconds}s` }),
     warmup: Flags.string({ description: 'simulated warm-up before measuring', default: `${DEFAULT_SIMULATE.warmupSeconds}s` }),
-    seed: Flags.integer({ description: 'seed of the workload and the model', default: DEFAULT_SIMULATE.seed }),
+    seed: Flags.integer({ description: 'seed of the model (users\' think and start times); the file set has --surge-seed', default: DEFAULT_SIMULATE.seed }),
     impl: Flags.string({ description: 'policy implementation', default: 'wasm', options: ['wasm', 'ts'] }),
     cost: Flags.string({ description: 'override model costs, e.g. diskSeekUs=8000,linkMbps=1000', default: '' }),
     param: Flags.string({ description: 'override policy parameters, e.g. hotThreshold=100,maxLoad=40', default: '' }),
