@@ -174,19 +174,27 @@ export function zipfCounts(n: number, total: number, alpha: number): number[] {
 /**
  * The request sequence: an LRU stack of the objects with requests left (random initial order);
  * each step draws a stack distance, takes the object that deep (the bottom if deeper), and moves
- * it to the top; an object leaves the stack when its requests are used up.
+ * it to the top; an object leaves the stack when its requests are used up. Distances are
+ * mostly small (median e^1.5, about 4.5), so taking from near the top of the array is cheap.
  */
 export function generateSequence(p: SurgeParams, objectRequests: number[]): number[] {
   const rng = new Random(p.seed, 'sequence')
+  if (!p.stackDistance) {
+    // no temporal locality: a uniform shuffle of the requests (O(requests), any size)
+    const all: number[] = []
+    objectRequests.forEach((count, object) => {
+      for (let i = 0; i < count; i++) all.push(object)
+    })
+    return rng.shuffle(all)
+  }
+  const stackDistance = p.stackDistance
   const left = objectRequests.slice()
   // stack[stack.length - 1] is the top: taking near the top costs little
   const stack = rng.shuffle(objectRequests.map((_, i) => i).filter((i) => left[i] > 0))
   const sequence: number[] = []
   const total = left.reduce((a, b) => a + b, 0)
   for (let n = 0; n < total; n++) {
-    let depth: number
-    if (p.stackDistance) depth = Math.floor(lognormalQuantile(rng.uniform(), p.stackDistance))
-    else depth = rng.int(stack.length)
+    const depth = Math.floor(lognormalQuantile(rng.uniform(), stackDistance))
     const at = Math.max(0, stack.length - 1 - depth)
     const object = stack[at]
     stack.splice(at, 1)
