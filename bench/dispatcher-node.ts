@@ -1,0 +1,166 @@
+// Child process of `l7 bench dispatcher`: simulates one or more cluster nodes, each with its
+// own control connection, sending Zipf-distributed assignment requests and DONE records, and
+// measures round trips in an HdrHistogram. Driven over IPC by bench/dispatcher.ts.
+import { ControlClient } from '../service/control-client/client.js'
+import { encodeHistogram, initHistograms, newHistogram, recordMs } from '../service/replay/histograms.js'
+
+export interface NodeChildConfig {
+  url: string
+  token: string
+  nodeIds: number[]
+  batching: boolean
+  /** closed: `concurrency` requests outstanding per node; open: `ratePerNode` requests/s on a schedule. */
+  mode: 'closed' | 'open'
+  concurrency: number
+  ratePerNode: number
+  warmupMs: number
+  durationMs: number
+  /** Zipf popularity over this many targets with this exponent. */
+  targets: number
+  zipfExponent: number
+  seed: number
+}
+
+export type ParentMessage = { type: 'config'; config: NodeChildConfig } | { type: 'start' }
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'result'; completed: number; errors: number; histogram: string; batches: number; requests: number }
+  | { type: 'failed'; message: string }
+
+/** A table of Zipf-distributed target hashes, drawn once so the hot loop only indexes it. */
+export function zipfHashes(targets: number, exponent: number, samples: number, seed: number): Uint32Array {
+  const cdf = new Float64Array(targets)
+  let sum = 0
+  for (let rank = 1; rank <= targets; rank++) {
+    sum += 1 / Math.pow(rank, exponent)
+    cdf[rank - 1] = sum
+  }
+  let state = seed >>> 0 || 1
+  const random = () => {
+    // xorshift32: reproducible, and cheap enough to draw the table.
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return (state >>> 0) / 0x100000000
+  }
+  const out = new Uint32Array(samples)
+  for (let i = 0; i < samples; i++) {
+    const u = random() * sum
+    let lo = 0
+    let hi = targets - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (cdf[mid] < u) lo = mid + 1
+      else hi = mid
+    }
+    out[i] = Math.imul(lo + 1, 0x9e3779b1) >>> 0 // rank -> a well-spread 32-bit hash
+  }
+  return out
+}
+
+async function run(config: NodeChildConfig): Promise<ChildMessage> {
+  await initHistograms()
+  const histogram = newHistogram()
+  const clients = config.nodeIds.map(
+    (nodeId) => new ControlClient({ url: config.url, nodeId, address: `bench-${nodeId}`, token: config.token, batching: config.batching, reconnect: false, maxBatch: 65536 }),
+  )
+  await Promise.all(clients.map((c) => c.connect()))
+  send({ type: 'ready' })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+
+  const hashes = zipfHashes(config.targets, config.zipfExponent, 1 << 16, config.seed)
+  const mask = hashes.length - 1
+  const start = performance.now()
+  const measureFrom = start + config.warmupMs
+  const stopAt = measureFrom + config.durationMs
+  let completed = 0
+  let errors = 0
+  let running = true
+  let cursor = config.seed & mask
+
+  const finished = new Promise<void>((resolve) => setTimeout(resolve, config.warmupMs + config.durationMs))
+  const answered = (sentAt: number, now: number) => {
+    if (now >= measureFrom && now < stopAt) {
+      completed++
+      recordMs(histogram, now - sentAt)
+    }
+  }
+
+  if (config.mode === 'closed') {
+    // `concurrency` request loops per node: each sends its next request when the last is answered.
+    for (const client of clients) {
+      for (let slot = 0; slot < config.concurrency; slot++) {
+        const issue = (): void => {
+          if (!running) return
+          const hash = hashes[cursor++ & mask]
+          const sentAt = performance.now()
+          client.assign(hash).then(
+            (node) => {
+              answered(sentAt, performance.now())
+              client.done(hash, node)
+              issue()
+            },
+            () => {
+              if (running) errors++ // closing at the end rejects what is still outstanding
+            },
+          )
+        }
+        issue()
+      }
+    }
+  } else {
+    // Open loop on an absolute schedule: sends never wait for answers. The round trip counts from
+    // the assign() call, so the waiting of adaptive batching is in it, but not the generator's own
+    // timer lateness (a 1 ms timer would add up to 1 ms that is not the dispatcher's).
+    const intervalMs = 1000 / config.ratePerNode
+    const issued = new Float64Array(clients.length)
+    const tick = (): void => {
+      if (!running) return
+      const now = performance.now()
+      clients.forEach((client, k) => {
+        while (start + issued[k] * intervalMs <= now) {
+          issued[k]++
+          const hash = hashes[cursor++ & mask]
+          const sentAt = performance.now()
+          client.assign(hash).then(
+            (node) => {
+              answered(sentAt, performance.now())
+              client.done(hash, node)
+            },
+            () => {
+              if (running) errors++ // closing at the end rejects what is still outstanding
+            },
+          )
+        }
+      })
+      setTimeout(tick, 1)
+    }
+    tick()
+  }
+  await finished
+  running = false
+  const batches = clients.reduce((n, c) => n + c.counters.batches, 0)
+  const requests = clients.reduce((n, c) => n + c.counters.requests, 0)
+  await Promise.all(clients.map((c) => c.close()))
+  const encoded = encodeHistogram(histogram)
+  histogram.destroy()
+  return { type: 'result', completed, errors, histogram: encoded, batches, requests }
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message)
+}
+
+process.once('message', (message: ParentMessage) => {
+  if (message.type !== 'config') return
+  run(message.config).then(
+    (result) => {
+      send(result)
+      process.disconnect?.()
+    },
+    (err: Error) => {
+      send({ type: 'failed', message: err.message })
+      process.disconnect?.()
+    },
+  )
+})

@@ -1,0 +1,217 @@
+// `l7 bench dispatcher`: decisions/s and round-trip latency of the dispatcher with N simulated
+// nodes in child processes (the client side is never on the dispatcher's event loop), with
+// adaptive batching and with batching off (the peer, measured in the same run), and one run at
+// a fixed offered load. Figures, not assertions: on a shared 2-core machine the dispatcher and
+// the simulated nodes compete for the same cores.
+import { fork, type ChildProcess } from 'node:child_process'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import * as hdr from 'hdr-histogram-js'
+import { startDispatcher } from '../service/dispatcher/dispatcher.js'
+import type { Impl } from '../service/policy/index.js'
+import type { PolicyName } from '../service/policy/types.js'
+import { initHistograms, mergeEncoded } from '../service/replay/histograms.js'
+import type { ChildMessage, NodeChildConfig, ParentMessage } from './dispatcher-node.js'
+
+const CHILD = fileURLToPath(new URL('./dispatcher-node.js', import.meta.url))
+const TOKEN = 'bench-dispatcher'
+
+export interface DispatcherBenchOptions {
+  policy?: PolicyName
+  impl?: Impl
+  /** Node counts for the throughput runs. */
+  nodes?: number[]
+  /** Child processes the simulated nodes are spread over (per run: at most one per node). */
+  processes?: number
+  /** Requests outstanding per node in the throughput runs. */
+  concurrency?: number
+  warmupSeconds?: number
+  durationSeconds?: number
+  /** Offered load of the fixed-rate run, decisions/s in total (0 = skip it). */
+  offeredRate?: number
+  /** Nodes in the fixed-rate run. */
+  offeredNodes?: number
+  targets?: number
+  zipfExponent?: number
+  log?: (line: string) => void
+}
+
+export interface DispatcherBenchRow {
+  nodes: number
+  batching: boolean
+  mode: 'closed' | 'open'
+  /** Offered decisions/s (open loop), null in closed-loop runs. */
+  offeredPerSec: number | null
+  decisionsPerSec: number
+  rttP50Us: number
+  rttP99Us: number
+  rttP999Us: number
+  rttMaxUs: number
+  /** Mean requests per ASSIGN frame as the nodes sent them. */
+  meanBatch: number
+  errors: number
+}
+
+export interface DispatcherBenchResult {
+  machine: { cpus: number; node: string }
+  settings: Required<Omit<DispatcherBenchOptions, 'log'>>
+  results: DispatcherBenchRow[]
+  /** Batching over batching off, decisions/s, per node count. */
+  ratios: { nodes: number; batchingOverOff: number }[]
+}
+
+interface RunSpec {
+  nodes: number
+  batching: boolean
+  mode: 'closed' | 'open'
+  offeredPerSec: number | null
+}
+
+function waitFor(child: ChildProcess, type: ChildMessage['type'], timeoutMs: number): Promise<ChildMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`bench node process: no "${type}" within ${timeoutMs} ms`)), timeoutMs)
+    const onMessage = (m: ChildMessage) => {
+      if (m.type === type) done(null, m)
+      else if (m.type === 'failed') done(new Error(`bench node process failed: ${m.message}`))
+    }
+    const onExit = (code: number | null) => done(new Error(`bench node process exited (${code}) before "${type}"`))
+    function done(err: Error | null, m?: ChildMessage) {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (err) reject(err)
+      else resolve(m!)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'log'>>): Promise<DispatcherBenchRow> {
+  const dispatcher = await startDispatcher({
+    policy: o.policy,
+    impl: o.impl,
+    port: 0,
+    token: TOKEN,
+    params: { maxNodes: Math.max(64, spec.nodes) },
+    // Quiet: the per-node join/leave lines would only add noise to the figures.
+    log: (level, event, fields) => {
+      if (level === 'error') process.stderr.write(JSON.stringify({ level, event, ...fields }) + '\n')
+    },
+  })
+  const processes = Math.max(1, Math.min(o.processes, spec.nodes))
+  const children: ChildProcess[] = []
+  try {
+    for (let p = 0; p < processes; p++) {
+      const nodeIds = Array.from({ length: spec.nodes }, (_, i) => i).filter((i) => i % processes === p)
+      // execArgv: [] so that `node --cpu-prof` on the bench profiles the dispatcher only.
+      const child = fork(CHILD, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      children.push(child)
+      const config: NodeChildConfig = {
+        url: `ws://127.0.0.1:${dispatcher.port}/control`,
+        token: TOKEN,
+        nodeIds,
+        batching: spec.batching,
+        mode: spec.mode,
+        concurrency: o.concurrency,
+        ratePerNode: spec.offeredPerSec ? spec.offeredPerSec / spec.nodes : 0,
+        warmupMs: o.warmupSeconds * 1000,
+        durationMs: o.durationSeconds * 1000,
+        targets: o.targets,
+        zipfExponent: o.zipfExponent,
+        seed: 12345 + p,
+      }
+      child.send({ type: 'config', config } satisfies ParentMessage)
+    }
+    await Promise.all(children.map((c) => waitFor(c, 'ready', 20_000)))
+    const results = children.map((c) => waitFor(c, 'result', (o.warmupSeconds + o.durationSeconds) * 1000 + 30_000))
+    for (const c of children) c.send({ type: 'start' } satisfies ParentMessage)
+    const parts = (await Promise.all(results)) as Extract<ChildMessage, { type: 'result' }>[]
+    const completed = parts.reduce((n, r) => n + r.completed, 0)
+    const merged = await mergeEncoded(parts.map((r) => r.histogram))
+    const histogram = hdr.decodeFromCompressedBase64(merged, 32, true)
+    try {
+      const batches = parts.reduce((n, r) => n + r.batches, 0)
+      const requests = parts.reduce((n, r) => n + r.requests, 0)
+      return {
+        nodes: spec.nodes,
+        batching: spec.batching,
+        mode: spec.mode,
+        offeredPerSec: spec.offeredPerSec,
+        decisionsPerSec: Math.round(completed / o.durationSeconds),
+        rttP50Us: histogram.getValueAtPercentile(50),
+        rttP99Us: histogram.getValueAtPercentile(99),
+        rttP999Us: histogram.getValueAtPercentile(99.9),
+        rttMaxUs: histogram.maxValue,
+        meanBatch: batches > 0 ? Math.round((requests / batches) * 10) / 10 : 0,
+        errors: parts.reduce((n, r) => n + r.errors, 0),
+      }
+    } finally {
+      histogram.destroy()
+    }
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill()
+    await dispatcher.close()
+  }
+}
+
+export async function runDispatcherBench(options: DispatcherBenchOptions = {}): Promise<DispatcherBenchResult> {
+  const o: Required<Omit<DispatcherBenchOptions, 'log'>> = {
+    policy: options.policy ?? 'ds',
+    impl: options.impl ?? 'wasm',
+    nodes: options.nodes ?? [4, 16],
+    processes: options.processes ?? 2,
+    concurrency: options.concurrency ?? 256,
+    warmupSeconds: options.warmupSeconds ?? 1,
+    durationSeconds: options.durationSeconds ?? 3,
+    offeredRate: options.offeredRate ?? 100_000,
+    offeredNodes: options.offeredNodes ?? 4,
+    targets: options.targets ?? 10_000,
+    zipfExponent: options.zipfExponent ?? 1,
+  }
+  const log = options.log ?? (() => {})
+  await initHistograms()
+  const specs: RunSpec[] = []
+  for (const nodes of o.nodes) {
+    specs.push({ nodes, batching: true, mode: 'closed', offeredPerSec: null })
+    specs.push({ nodes, batching: false, mode: 'closed', offeredPerSec: null })
+  }
+  if (o.offeredRate > 0) {
+    specs.push({ nodes: o.offeredNodes, batching: true, mode: 'open', offeredPerSec: o.offeredRate })
+    specs.push({ nodes: o.offeredNodes, batching: false, mode: 'open', offeredPerSec: o.offeredRate })
+  }
+  const results: DispatcherBenchRow[] = []
+  for (const spec of specs) {
+    log(`run: ${spec.nodes} nodes, batching ${spec.batching ? 'on' : 'off'}, ${spec.mode === 'open' ? `${spec.offeredPerSec}/s offered` : `${o.concurrency} outstanding per node`}`)
+    results.push(await runOne(spec, o))
+  }
+  const ratios = o.nodes.map((nodes) => {
+    const on = results.find((r) => r.nodes === nodes && r.mode === 'closed' && r.batching)!
+    const off = results.find((r) => r.nodes === nodes && r.mode === 'closed' && !r.batching)!
+    return { nodes, batchingOverOff: off.decisionsPerSec > 0 ? Math.round((on.decisionsPerSec / off.decisionsPerSec) * 100) / 100 : 0 }
+  })
+  return { machine: { cpus: cpus().length, node: process.version }, settings: o, results, ratios }
+}
+
+export function formatDispatcherBench(r: DispatcherBenchResult): string {
+  const lines = [
+    `dispatcher benchmark: policy ${r.settings.policy} (${r.settings.impl}), ${r.settings.targets} Zipf(${r.settings.zipfExponent}) targets, ` +
+      `${r.settings.processes} node processes, ${r.machine.cpus} CPUs shared by dispatcher and nodes, ${r.settings.durationSeconds} s per run`,
+    '',
+    'nodes  batching  load                 decisions/s   rtt p50 us   p99 us   p99.9 us   mean batch   errors',
+  ]
+  for (const row of r.results) {
+    const load = row.mode === 'open' ? `${row.offeredPerSec}/s offered` : `${r.settings.concurrency}/node closed`
+    lines.push(
+      `${String(row.nodes).padStart(5)}  ${(row.batching ? 'on' : 'off').padEnd(8)}  ${load.padEnd(19)}  ${String(row.decisionsPerSec).padStart(11)}  ` +
+        `${String(row.rttP50Us).padStart(11)}  ${String(row.rttP99Us).padStart(7)}  ${String(row.rttP999Us).padStart(9)}  ${String(row.meanBatch).padStart(11)}  ${String(row.errors).padStart(7)}`,
+    )
+  }
+  lines.push('')
+  for (const ratio of r.ratios) lines.push(`${ratio.nodes} nodes: adaptive batching gives ${ratio.batchingOverOff}x the decisions/s of batching off (same run)`)
+  const open = r.results.find((row) => row.mode === 'open' && row.batching)
+  if (open) lines.push(`fixed load ${open.offeredPerSec}/s with batching: p99 round trip ${open.rttP99Us} us (goal < 1000 us), from the assign() call to its answer`)
+  const best = Math.max(...r.results.filter((row) => row.batching && row.mode === 'closed').map((row) => row.decisionsPerSec))
+  lines.push(`best closed-loop throughput with batching: ${best} decisions/s (goal >= 1,000,000)`)
+  return lines.join('\n')
+}
