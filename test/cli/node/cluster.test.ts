@@ -112,6 +112,39 @@ test('l7 node alone serves everything locally and reports its admin port', async
   }
 })
 
+test('l7 dispatch and two l7 node processes: requests are dispatched and handed off', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'l7-node-cli-'))
+  for (let i = 0; i < 8; i++) await writeFile(join(root, `${i}.txt`), `${i}\n`)
+  const dispatcher = start(['dispatch', '--port', '0', '--policy', 'chbl', '--token', 'sekrit'])
+  const nodes: ChildProcess[] = []
+  try {
+    const d = (await dispatcher.ready) as { url?: string; port?: number }
+    const url = d.url ?? `ws://127.0.0.1:${d.port}`
+    const started = [0, 1].map((id) => start(['node', '--id', String(id), '--listen', '127.0.0.1:0', '--dispatcher', url, '--token', 'sekrit', '--docroot', root]))
+    nodes.push(...started.map((s) => s.proc))
+    const infos = (await Promise.all(started.map((s) => s.ready))) as Array<{ url: string }>
+    // Both nodes registered: the membership reaches each node shortly after its WELCOME.
+    await new Promise((r) => setTimeout(r, 300))
+    const servedBy = new Set<string>()
+    for (let i = 0; i < 8; i++) {
+      const [res] = await rawExchange(Number(new URL(infos[0].url).port), get(`/${i}.txt`))
+      assert.is(res.body.toString(), `${i}\n`)
+      assert.ok(['dispatched', 'handoff'].includes(res.headers['x-l7-route']), res.headers['x-l7-route'])
+      servedBy.add(res.headers['x-l7-node'])
+    }
+    assert.is(servedBy.size, 2)
+  } finally {
+    for (const p of [...nodes, dispatcher.proc]) {
+      if (p.exitCode === null) {
+        const exited = once(p, 'exit')
+        p.kill('SIGTERM')
+        await exited
+      }
+    }
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
 test('l7 node rejects a bad --disk value with a clear message', async () => {
   const proc = spawn(process.execPath, [BIN, 'node', '--id', '1', '--docroot', tmpdir(), '--disk', 'seek=fast'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
