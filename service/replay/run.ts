@@ -155,8 +155,7 @@ class Run {
   private inFlight = 0
   private sendingDone = false
   private onIdle: (() => void) | undefined
-  private sleepTimer: NodeJS.Timeout | undefined
-  private wake: (() => void) | undefined
+  private openLoop: OpenLoop | undefined
   private users: ClosedUser[] = []
   private sendingFinished: Promise<void> = Promise.resolve()
   private onSendingDone: (() => void) | undefined
@@ -248,8 +247,12 @@ class Run {
         this.startUsers(objects!, users)
         await this.sendingFinished
       } else {
-        await this.openLoop(feed!, this.clockFor(mode))
+        this.openLoop = new OpenLoop(this, feed!, this.clockFor(mode))
+        if (this.stopping) this.openLoop.finish()
+        else this.openLoop.pump()
+        await this.openLoop.done
         this.sendingDone = true
+        if (this.openLoop.error) throw this.openLoop.error
       }
       await this.drain()
     } finally {
@@ -285,48 +288,6 @@ class Run {
   /** May another measured request go out at `nowMs`? */
   canSend(scheduledMs: number): boolean {
     return !this.stopping && scheduledMs < this.endMs && this.stats.requests < this.maxRequests
-  }
-
-  private async openLoop(feed: RecordFeed, clock: Clock): Promise<void> {
-    let sendsSinceYield = 0
-    for (;;) {
-      const record = feed.take()
-      if (record === undefined) {
-        if (await feed.refill()) continue
-        return
-      }
-      const scheduledMs = this.t0 + clock.offsetMs(record)
-      if (!this.canSend(scheduledMs)) return
-      let nowMs = performance.now()
-      if (scheduledMs > nowMs) {
-        await this.sleepUntil(scheduledMs)
-        if (this.stopping) return
-        nowMs = performance.now()
-        sendsSinceYield = 0
-      } else if (++sendsSinceYield >= SENDS_PER_YIELD) {
-        // Behind schedule: keep sending, but let responses be read meanwhile.
-        await new Promise<void>((resolve) => setImmediate(resolve))
-        if (this.stopping) return
-        nowMs = performance.now()
-        sendsSinceYield = 0
-      }
-      this.send(record, scheduledMs, nowMs, undefined)
-    }
-  }
-
-  private sleepUntil(atMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve
-      timeoutAt(
-        atMs,
-        () => {
-          this.sleepTimer = undefined
-          this.wake = undefined
-          resolve()
-        },
-        (timer) => (this.sleepTimer = timer),
-      )
-    })
   }
 
   private startUsers(objects: ObjectSource, count: number): void {
@@ -408,15 +369,17 @@ class Run {
       )
     }
     this.resume(exchange.user, nowMs)
+    this.openLoop?.poke(nowMs)
     if (this.inFlight === 0) this.checkIdle()
   }
 
   failed(exchange: Exchange, error: Error): void {
     this.inFlight--
+    const nowMs = performance.now()
     // Requests cut off by our own stop are "unfinished", not the server's errors.
     if (exchange.measured && !this.disposing) {
       const kind = classifyError(error)
-      this.stats.countError(exchange.target, kind, performance.now())
+      this.stats.countError(exchange.target, kind, nowMs)
       if (this.errorSamples.size < 20) {
         const sample = `${kind}: ${(error as { code?: string }).code ?? error.name}: ${error.message}`
         this.errorSamples.set(sample, (this.errorSamples.get(sample) ?? 0) + 1)
@@ -425,7 +388,8 @@ class Run {
         if (sample) this.errorSamples.set(sample, this.errorSamples.get(sample)! + 1)
       }
     }
-    this.resume(exchange.user, performance.now())
+    this.resume(exchange.user, nowMs)
+    this.openLoop?.poke(nowMs)
     if (this.inFlight === 0) this.checkIdle()
   }
 
@@ -461,10 +425,7 @@ class Run {
   stop(): void {
     if (this.stopping) return
     this.stopping = true
-    if (this.sleepTimer) clearTimeout(this.sleepTimer)
-    this.sleepTimer = undefined
-    this.wake?.()
-    this.wake = undefined
+    this.openLoop?.finish()
     for (const user of this.users) user.cancel()
     this.onStop?.()
   }
@@ -542,6 +503,110 @@ class Run {
     for (const target of this.targets) target.pool.destroy().catch(() => {})
     // Histograms exist only once execute() got past its checks.
     ;(this.stats as RunStats | undefined)?.destroy()
+  }
+}
+
+/**
+ * The open-loop sender: sends every request whose scheduled time has come, woken by a timer
+ * armed for the next one or, at high rates, by the completion of an earlier request (one
+ * wake-up then serves both, and the send is more punctual than a millisecond timer).
+ */
+class OpenLoop {
+  private pending: TraceRecord | undefined
+  /** Scheduled time of `pending` (Infinity when there is none). */
+  private pendingAtMs = Infinity
+  private timer: NodeJS.Timeout | undefined
+  private timerAtMs = Infinity
+  private refilling = false
+  private yielding = false
+  private finished = false
+  error: unknown
+  readonly done: Promise<void>
+  private resolveDone!: () => void
+
+  constructor(
+    private readonly run: Run,
+    private readonly feed: RecordFeed,
+    private readonly clock: Clock,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve))
+  }
+
+  /** A request completed at `nowMs`: send what has come due meanwhile. */
+  poke(nowMs: number): void {
+    if (nowMs >= this.pendingAtMs) this.pump()
+  }
+
+  /** Sends everything due, then arms the timer for the next request. */
+  pump(): void {
+    if (this.finished || this.yielding) return
+    let nowMs = performance.now()
+    for (let sent = 0; ; ) {
+      if (this.pending === undefined) {
+        const record = this.feed.take()
+        if (record === undefined) return this.refill()
+        const atMs = this.run.t0 + this.clock.offsetMs(record)
+        if (!this.run.canSend(atMs)) return this.finish()
+        this.pending = record
+        this.pendingAtMs = atMs
+      }
+      if (this.pendingAtMs > nowMs) return this.arm(this.pendingAtMs)
+      const record = this.pending
+      const atMs = this.pendingAtMs
+      this.pending = undefined
+      this.pendingAtMs = Infinity
+      this.run.send(record, atMs, nowMs, undefined)
+      nowMs = performance.now()
+      if (++sent >= SENDS_PER_YIELD) {
+        // Behind schedule: keep sending, but let responses be read meanwhile.
+        this.yielding = true
+        setImmediate(() => {
+          this.yielding = false
+          this.pump()
+        })
+        return
+      }
+    }
+  }
+
+  private arm(atMs: number): void {
+    // An earlier timer still comes first; the pump re-arms when it fires (early fires included).
+    if (this.timer !== undefined && this.timerAtMs <= atMs) return
+    clearTimeout(this.timer)
+    this.timerAtMs = atMs
+    this.timer = setTimeout(this.onTimer, Math.max(1, Math.ceil(atMs - performance.now())))
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined
+    this.timerAtMs = Infinity
+    this.pump()
+  }
+
+  private refill(): void {
+    if (this.refilling) return
+    this.refilling = true
+    this.feed.refill().then(
+      (more) => {
+        this.refilling = false
+        if (more) this.pump()
+        else this.finish()
+      },
+      (error: unknown) => {
+        this.refilling = false
+        this.error = error
+        this.finish()
+      },
+    )
+  }
+
+  finish(): void {
+    if (this.finished) return
+    this.finished = true
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.pendingAtMs = Infinity
+    this.resolveDone()
   }
 }
 
