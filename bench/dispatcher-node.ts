@@ -24,7 +24,7 @@ export interface NodeChildConfig {
 export type ParentMessage = { type: 'config'; config: NodeChildConfig } | { type: 'start' }
 export type ChildMessage =
   | { type: 'ready' }
-  | { type: 'result'; completed: number; errors: number; histogram: string; batches: number; requests: number }
+  | { type: 'result'; completed: number; errors: number; histogram: string; batches: number; requests: number; cpuUs: number }
   | { type: 'failed'; message: string }
 
 /** A table of Zipf-distributed target hashes, drawn once so the hot loop only indexes it. */
@@ -68,6 +68,7 @@ async function run(config: NodeChildConfig): Promise<ChildMessage> {
   send({ type: 'ready' })
   await new Promise<void>((resolve) => process.once('message', () => resolve()))
 
+  const cpuBefore = process.cpuUsage()
   const hashes = zipfHashes(config.targets, config.zipfExponent, 1 << 16, config.seed)
   const mask = hashes.length - 1
   const start = performance.now()
@@ -139,12 +140,13 @@ async function run(config: NodeChildConfig): Promise<ChildMessage> {
   }
   await finished
   running = false
+  const cpu = process.cpuUsage(cpuBefore)
   const batches = clients.reduce((n, c) => n + c.counters.batches, 0)
   const requests = clients.reduce((n, c) => n + c.counters.requests, 0)
   await Promise.all(clients.map((c) => c.close()))
   const encoded = encodeHistogram(histogram)
   histogram.destroy()
-  return { type: 'result', completed, errors, histogram: encoded, batches, requests }
+  return { type: 'result', completed, errors, histogram: encoded, batches, requests, cpuUs: cpu.user + cpu.system }
 }
 
 function send(message: ChildMessage): void {

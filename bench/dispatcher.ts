@@ -31,6 +31,8 @@ export interface DispatcherBenchOptions {
   offeredRate?: number
   /** Nodes in the fixed-rate run. */
   offeredNodes?: number
+  /** Which batching modes to run (both by default; one of them to profile it alone). */
+  batchingModes?: boolean[]
   targets?: number
   zipfExponent?: number
   log?: (line: string) => void
@@ -50,6 +52,10 @@ export interface DispatcherBenchRow {
   /** Mean requests per ASSIGN frame as the nodes sent them. */
   meanBatch: number
   errors: number
+  /** CPU the dispatcher process used during the run, percent of one core (user + system). */
+  dispatcherCpuPct: number
+  /** CPU the simulated-node processes used together, percent of one core. */
+  nodesCpuPct: number
 }
 
 export interface DispatcherBenchResult {
@@ -125,8 +131,13 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
     }
     await Promise.all(children.map((c) => waitFor(c, 'ready', 20_000)))
     const results = children.map((c) => waitFor(c, 'result', (o.warmupSeconds + o.durationSeconds) * 1000 + 30_000))
+    const cpuBefore = process.cpuUsage()
+    const wallBefore = performance.now()
     for (const c of children) c.send({ type: 'start' } satisfies ParentMessage)
     const parts = (await Promise.all(results)) as Extract<ChildMessage, { type: 'result' }>[]
+    const cpu = process.cpuUsage(cpuBefore)
+    const wallUs = (performance.now() - wallBefore) * 1000
+    const percent = (us: number) => Math.round((us / wallUs) * 1000) / 10
     const completed = parts.reduce((n, r) => n + r.completed, 0)
     const merged = await mergeEncoded(parts.map((r) => r.histogram))
     const histogram = hdr.decodeFromCompressedBase64(merged, 32, true)
@@ -145,6 +156,8 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
         rttMaxUs: histogram.maxValue,
         meanBatch: batches > 0 ? Math.round((requests / batches) * 10) / 10 : 0,
         errors: parts.reduce((n, r) => n + r.errors, 0),
+        dispatcherCpuPct: percent(cpu.user + cpu.system),
+        nodesCpuPct: percent(parts.reduce((n, r) => n + r.cpuUs, 0)),
       }
     } finally {
       histogram.destroy()
@@ -161,34 +174,34 @@ export async function runDispatcherBench(options: DispatcherBenchOptions = {}): 
     impl: options.impl ?? 'wasm',
     nodes: options.nodes ?? [4, 16],
     processes: options.processes ?? 2,
-    concurrency: options.concurrency ?? 256,
+    concurrency: options.concurrency ?? 1024,
     warmupSeconds: options.warmupSeconds ?? 1,
     durationSeconds: options.durationSeconds ?? 3,
     offeredRate: options.offeredRate ?? 100_000,
     offeredNodes: options.offeredNodes ?? 4,
     targets: options.targets ?? 10_000,
     zipfExponent: options.zipfExponent ?? 1,
+    batchingModes: options.batchingModes ?? [true, false],
   }
   const log = options.log ?? (() => {})
   await initHistograms()
   const specs: RunSpec[] = []
   for (const nodes of o.nodes) {
-    specs.push({ nodes, batching: true, mode: 'closed', offeredPerSec: null })
-    specs.push({ nodes, batching: false, mode: 'closed', offeredPerSec: null })
+    for (const batching of o.batchingModes) specs.push({ nodes, batching, mode: 'closed', offeredPerSec: null })
   }
   if (o.offeredRate > 0) {
-    specs.push({ nodes: o.offeredNodes, batching: true, mode: 'open', offeredPerSec: o.offeredRate })
-    specs.push({ nodes: o.offeredNodes, batching: false, mode: 'open', offeredPerSec: o.offeredRate })
+    for (const batching of o.batchingModes) specs.push({ nodes: o.offeredNodes, batching, mode: 'open', offeredPerSec: o.offeredRate })
   }
   const results: DispatcherBenchRow[] = []
   for (const spec of specs) {
     log(`run: ${spec.nodes} nodes, batching ${spec.batching ? 'on' : 'off'}, ${spec.mode === 'open' ? `${spec.offeredPerSec}/s offered` : `${o.concurrency} outstanding per node`}`)
     results.push(await runOne(spec, o))
   }
-  const ratios = o.nodes.map((nodes) => {
-    const on = results.find((r) => r.nodes === nodes && r.mode === 'closed' && r.batching)!
-    const off = results.find((r) => r.nodes === nodes && r.mode === 'closed' && !r.batching)!
-    return { nodes, batchingOverOff: off.decisionsPerSec > 0 ? Math.round((on.decisionsPerSec / off.decisionsPerSec) * 100) / 100 : 0 }
+  const ratios = o.nodes.flatMap((nodes) => {
+    const on = results.find((r) => r.nodes === nodes && r.mode === 'closed' && r.batching)
+    const off = results.find((r) => r.nodes === nodes && r.mode === 'closed' && !r.batching)
+    if (!on || !off) return []
+    return [{ nodes, batchingOverOff: off.decisionsPerSec > 0 ? Math.round((on.decisionsPerSec / off.decisionsPerSec) * 100) / 100 : 0 }]
   })
   return { machine: { cpus: cpus().length, node: process.version }, settings: o, results, ratios }
 }
@@ -198,20 +211,24 @@ export function formatDispatcherBench(r: DispatcherBenchResult): string {
     `dispatcher benchmark: policy ${r.settings.policy} (${r.settings.impl}), ${r.settings.targets} Zipf(${r.settings.zipfExponent}) targets, ` +
       `${r.settings.processes} node processes, ${r.machine.cpus} CPUs shared by dispatcher and nodes, ${r.settings.durationSeconds} s per run`,
     '',
-    'nodes  batching  load                 decisions/s   rtt p50 us   p99 us   p99.9 us   mean batch   errors',
+    'nodes  batching  load                 decisions/s   rtt p50 us   p99 us   p99.9 us   mean batch   errors   dispatcher cpu   nodes cpu',
   ]
   for (const row of r.results) {
     const load = row.mode === 'open' ? `${row.offeredPerSec}/s offered` : `${r.settings.concurrency}/node closed`
     lines.push(
       `${String(row.nodes).padStart(5)}  ${(row.batching ? 'on' : 'off').padEnd(8)}  ${load.padEnd(19)}  ${String(row.decisionsPerSec).padStart(11)}  ` +
-        `${String(row.rttP50Us).padStart(11)}  ${String(row.rttP99Us).padStart(7)}  ${String(row.rttP999Us).padStart(9)}  ${String(row.meanBatch).padStart(11)}  ${String(row.errors).padStart(7)}`,
+        `${String(row.rttP50Us).padStart(11)}  ${String(row.rttP99Us).padStart(7)}  ${String(row.rttP999Us).padStart(9)}  ${String(row.meanBatch).padStart(11)}  ${String(row.errors).padStart(7)}  ${`${row.dispatcherCpuPct}%`.padStart(15)}  ${`${row.nodesCpuPct}%`.padStart(10)}`,
     )
   }
   lines.push('')
   for (const ratio of r.ratios) lines.push(`${ratio.nodes} nodes: adaptive batching gives ${ratio.batchingOverOff}x the decisions/s of batching off (same run)`)
   const open = r.results.find((row) => row.mode === 'open' && row.batching)
   if (open) lines.push(`fixed load ${open.offeredPerSec}/s with batching: p99 round trip ${open.rttP99Us} us (goal < 1000 us), from the assign() call to its answer`)
-  const best = Math.max(...r.results.filter((row) => row.batching && row.mode === 'closed').map((row) => row.decisionsPerSec))
-  lines.push(`best closed-loop throughput with batching: ${best} decisions/s (goal >= 1,000,000)`)
+  const closedBatching = r.results.filter((row) => row.batching && row.mode === 'closed')
+  if (closedBatching.length > 0) {
+    const best = Math.max(...closedBatching.map((row) => row.decisionsPerSec))
+    lines.push(`best closed-loop throughput with batching: ${best} decisions/s (goal >= 1,000,000)`)
+  }
+  lines.push('cpu: percent of one core over warm-up and measurement; the 2 cores are shared with the node processes (and whatever else runs)')
   return lines.join('\n')
 }

@@ -15,6 +15,7 @@ export default class BenchDispatcher extends Command {
     '<%= config.bin %> bench dispatcher --json',
     '<%= config.bin %> bench dispatcher --nodes 4 --duration 2 --offered 0',
     '<%= config.bin %> bench dispatcher --policy lard --impl ts --concurrency 64',
+    'node --cpu-prof bin/run.js bench dispatcher --nodes 4 --batching on --offered 0   # profiles the dispatcher process only',
   ]
 
   static override flags = {
@@ -22,7 +23,8 @@ export default class BenchDispatcher extends Command {
     impl: Flags.string({ description: 'scheduler implementation', options: ['wasm', 'ts'], default: 'wasm' }),
     nodes: Flags.string({ description: 'node counts, comma-separated', default: '4,16' }),
     processes: Flags.integer({ description: 'child processes the simulated nodes are spread over', default: 2, min: 1, max: 64 }),
-    concurrency: Flags.integer({ description: 'requests outstanding per node (closed-loop runs)', default: 256, min: 1, max: 65536 }),
+    concurrency: Flags.integer({ description: 'requests outstanding per node (closed-loop runs)', default: 1024, min: 1, max: 65536 }),
+    batching: Flags.string({ description: 'batching modes to run (one alone, e.g. to profile it)', options: ['both', 'on', 'off'], default: 'both' }),
     warmup: Flags.integer({ description: 'seconds of warm-up per run (not measured)', default: 1, min: 0, max: 60 }),
     duration: Flags.integer({ description: 'measured seconds per run', default: 3, min: 1, max: 120 }),
     offered: Flags.integer({ description: 'decisions/s offered in the fixed-load run (0 = skip)', default: 100_000, min: 0 }),
@@ -49,6 +51,7 @@ export default class BenchDispatcher extends Command {
         durationSeconds: flags.duration,
         offeredRate: flags.offered,
         offeredNodes: flags['offered-nodes'],
+        batchingModes: flags.batching === 'both' ? [true, false] : [flags.batching === 'on'],
         targets: flags.targets,
         zipfExponent: zipf,
         log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
