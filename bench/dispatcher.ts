@@ -110,8 +110,10 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
   try {
     for (let p = 0; p < processes; p++) {
       const nodeIds = Array.from({ length: spec.nodes }, (_, i) => i).filter((i) => i % processes === p)
-      // execArgv: [] so that `node --cpu-prof` on the bench profiles the dispatcher only.
-      const child = fork(CHILD, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      // execArgv: [] so that `node --cpu-prof` on the bench profiles the dispatcher only;
+      // L7_BENCH_NODE_ARGV (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") profiles the node side.
+      const execArgv = (process.env.L7_BENCH_NODE_ARGV ?? '').split(' ').filter(Boolean)
+      const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       children.push(child)
       const config: NodeChildConfig = {
         url: `ws://127.0.0.1:${dispatcher.port}/control`,
@@ -163,7 +165,20 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
       histogram.destroy()
     }
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill()
+    // Children exit by themselves after their result (and write a profile if asked); stragglers are killed.
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve()
+            const timer = setTimeout(() => c.kill(), 5000)
+            c.once('exit', () => {
+              clearTimeout(timer)
+              resolve()
+            })
+          }),
+      ),
+    )
     await dispatcher.close()
   }
 }
