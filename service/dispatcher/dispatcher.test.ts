@@ -169,6 +169,17 @@ test('a node that does not read its replies is disconnected (backpressure)', asy
   })
 })
 
+test('a connection that never sends HELLO is closed after the registration timeout', async () => {
+  await withDispatcher({ heartbeatIntervalMs: 20, helloTimeoutMs: 60 }, async (d, logs) => {
+    const socket = await rawWebSocket(d.port)
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    socket.resume()
+    await closed
+    assert.ok(logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'HelloTimeout'))
+    assert.equal(d.state().nodes, [])
+  })
+})
+
 test('/healthz, /metrics and /state', async () => {
   await withDispatcher({ policy: 'ds' }, async (d) => {
     const n0 = client(d, 0)
