@@ -28,23 +28,35 @@ test('rate clock: constant spacing, and Poisson gaps with the right mean from a 
   assert.equal([repeat.offsetMs(), repeat.offsetMs(), repeat.offsetMs()], first)
 })
 
-test('record feed: loops over an array, stops for a generator, never loops on an empty source', async () => {
-  const feed = new RecordFeed([record(0, 0, '/a'), record(1, 0, '/b')], true)
+test('record feed: loops over a pass kept in memory (the source is read once), stops without loop or records', async () => {
+  let opens = 0
+  const source = (): TraceRecord[] => {
+    opens++
+    return [record(0, 0, '/a'), record(1, 0, '/b')]
+  }
+  const feed = new RecordFeed(source, true)
   const urls: string[] = []
-  while (urls.length < 5) {
+  while (urls.length < 7) {
     const next = feed.take()
     if (next) urls.push(next.url)
     else assert.ok(await feed.refill(3))
   }
-  assert.equal(urls, ['/a', '/b', '/a', '/b', '/a'])
+  assert.equal(urls, ['/a', '/b', '/a', '/b', '/a', '/b', '/a'])
+  assert.is(opens, 1)
 
   function* once(): Generator<TraceRecord> {
     yield record(0)
   }
-  const single = new RecordFeed(once(), true)
+  const single = new RecordFeed(once(), false)
   assert.ok(await single.refill())
   assert.ok(single.take())
   assert.not.ok(await single.refill())
+
+  const looped = new RecordFeed(once(), true)
+  for (let i = 0; i < 3; i++) {
+    assert.ok(await looped.refill())
+    assert.is(looped.take()?.url, '/')
+  }
 
   const empty = new RecordFeed(() => [], true)
   assert.not.ok(await empty.refill())

@@ -5,21 +5,31 @@ import { InvalidArgumentError } from '../core/errors.js'
 import type { TraceRecord } from '../trace/types.js'
 import type { RecordIterable, RecordSource, UserSession } from './types.js'
 
+/** A looping feed keeps a pass of up to this many records in memory and loops over it. */
+const PASS_CACHE_LIMIT = 1_000_000
+
 /**
  * Pulls records from a source in chunks, so that the send loop takes them synchronously and
- * awaits only when a chunk runs out. With `loop`, the source is opened again at its end.
+ * awaits only when a chunk runs out. With `loop`, the records go round again at the end: from
+ * memory when the whole pass fit in PASS_CACHE_LIMIT records, else by opening the source again.
  */
 export class RecordFeed {
   private buffer: TraceRecord[] = []
   private index = 0
   private iterator: Iterator<TraceRecord> | AsyncIterator<TraceRecord> | undefined
   private passRecords = 0
+  /** The current pass while it is small enough to keep. */
+  private pass: TraceRecord[] | undefined
+  /** A whole pass in memory: later passes loop over it. */
+  private cachedPass: TraceRecord[] | undefined
   private done = false
 
   constructor(
     private readonly source: RecordSource,
     private readonly loop: boolean,
-  ) {}
+  ) {
+    this.pass = loop ? [] : undefined
+  }
 
   /** The next buffered record, or undefined when `refill()` must be awaited. */
   take(): TraceRecord | undefined {
@@ -34,21 +44,41 @@ export class RecordFeed {
 
   /** Refills the buffer; false when the source is exhausted (and not looping). */
   async refill(chunk = 512): Promise<boolean> {
-    this.buffer = []
     this.index = 0
+    if (this.cachedPass) {
+      this.buffer = this.cachedPass
+      return true
+    }
+    this.buffer = []
     while (!this.done && this.buffer.length < chunk) {
       this.iterator ??= openIterator(this.source)
-      const step = await this.iterator.next()
+      const next = this.iterator.next()
+      // Sync sources (arrays, generators) are read without a microtask per record.
+      const step = 'then' in next ? await next : next
       if (!step.done) {
         this.buffer.push(step.value)
         this.passRecords++
+        if (this.pass) {
+          this.pass.push(step.value)
+          if (this.pass.length > PASS_CACHE_LIMIT) this.pass = undefined
+        }
         continue
       }
       this.iterator = undefined
-      // A pass that gave nothing would loop forever; a generator or stream cannot be read twice.
-      const reopens = typeof this.source === 'function' || Array.isArray(this.source)
-      if (!this.loop || this.passRecords === 0 || !reopens) this.done = true
+      const empty = this.passRecords === 0
       this.passRecords = 0
+      if (!this.loop || empty) {
+        // A pass that gave nothing would loop forever.
+        this.done = true
+      } else if (this.pass) {
+        this.cachedPass = this.pass
+        this.pass = undefined
+        if (this.buffer.length === 0) this.buffer = this.cachedPass
+        break
+      } else if (typeof this.source !== 'function' && !Array.isArray(this.source)) {
+        // Too big to keep, and a generator or stream cannot be read twice.
+        this.done = true
+      }
     }
     return this.buffer.length > 0
   }
