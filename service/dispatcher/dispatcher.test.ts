@@ -180,6 +180,21 @@ test('a connection that never sends HELLO is closed after the registration timeo
   })
 })
 
+test('a batch larger than the scheduler batch capacity is decided in chunks, answers in order', async () => {
+  await withDispatcher({ policy: 'wrr', params: { batchCapacity: 16 } }, async (d) => {
+    const a = client(d, 0)
+    const b = client(d, 1)
+    await a.connect()
+    await b.connect()
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => a.assign(i)))
+    // Weighted round robin over two equal nodes alternates, across chunk boundaries too.
+    assert.equal(answers.filter((n) => n === 0).length, 50)
+    assert.ok(answers.every((n, i) => i === 0 || n !== answers[i - 1]))
+    assert.is(d.state().decisions, 100)
+    assert.is(d.state().batches, 1)
+  })
+})
+
 test('/healthz, /metrics and /state', async () => {
   await withDispatcher({ policy: 'ds' }, async (d) => {
     const n0 = client(d, 0)
