@@ -2,6 +2,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startDispatcher, type Dispatcher } from '../dispatcher/dispatcher.js'
 import { freePort, recordingLog, waitFor } from '../dispatcher/testing.js'
+import { loadUws } from '../core/uws.js'
+import { DEFAULT_PARAMS } from '../policy/types.js'
+import { encodeMessage } from '../protocol/codec.js'
 import { ControlClient, type ControlClientOptions } from './client.js'
 import { DispatcherUnavailableError } from './errors.js'
 
@@ -128,6 +131,47 @@ test('a node that comes up is announced to the others with its address', async (
   ])
   await Promise.all([a.close(), b.close()])
   await d.close()
+})
+
+/** A fake dispatcher: WELCOME on HELLO, then whatever `after` does (nothing = silence). */
+async function fakeDispatcher(after: (send: (bytes: Uint8Array) => void) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const { uws } = loadUws()
+  const app = uws.App()
+  let welcomed = false
+  app.ws('/control', {
+    message: (ws) => {
+      if (welcomed) return // HEARTBEATs from the client go unanswered
+      welcomed = true
+      ws.send(encodeMessage({ type: 2, nodeId: 0, heartbeatIntervalMs: 20, policy: 'ds', impl: 'ts', params: { ...DEFAULT_PARAMS }, members: [] }), true)
+      after((bytes) => ws.send(bytes, true))
+    },
+  })
+  const listen = await new Promise<import('uWebSockets.js').us_listen_socket>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (socket) => (socket ? resolve(socket) : reject(new Error('listen failed')))),
+  )
+  return {
+    port: uws.us_socket_local_port(listen),
+    close: async () => {
+      uws.us_listen_socket_close(listen)
+    },
+  }
+}
+
+test('a dispatcher that goes silent is dropped after 3 heartbeat intervals; a bad frame from it too', async () => {
+  for (const [name, after, code] of [
+    ['silent', () => {}, 4006],
+    ['bad frame', (send: (b: Uint8Array) => void) => send(new Uint8Array([1, 2, 3])), 4001],
+  ] as const) {
+    const fake = track(await fakeDispatcher(after))
+    const c = track(new ControlClient({ url: `ws://127.0.0.1:${fake.port}/control`, nodeId: 0, address: 'n0', token: TOKEN, reconnect: false }))
+    let lost: { code: number } | undefined
+    c.on('disconnected', (info) => (lost = info))
+    await c.connect()
+    await waitFor(`${name}: disconnect`, () => lost !== undefined, 3000)
+    assert.is(lost!.code, code, name)
+    const err = await c.assign(1).then(() => null, (e: unknown) => e)
+    assert.instance(err, DispatcherUnavailableError)
+  }
 })
 
 test.run()
