@@ -1,8 +1,8 @@
 // `l7 bench replay`: what a request costs the load generator. In one run, against the same
 // nginx (one worker, a small file), each for the same duration and connection count: wrk,
 // autocannon, `l7 replay` in closed mode (users = connections, no OFF time: the peers' closed
-// loop) and in rate mode (open loop, at a rate below the closed-loop throughput so that it
-// is not saturated). Each generator's CPU time comes from the kernel's accounting of the
+// loop) and in rate mode (open loop, by default at 80% of l7's own closed-loop throughput, so
+// that it is not saturated). Each generator's CPU time comes from the kernel's accounting of the
 // child process tree (bash `times` after the tool exits: user + system of everything it ran,
 // start-up included), divided by the requests it completed. nginx and the generators are
 // pinned to different cores when there are at least two. Figures, not assertions: on a
@@ -27,7 +27,7 @@ export interface ReplayBenchOptions {
   durationS?: number
   /** Connections (and l7 closed-mode users) for every generator. */
   connections?: number
-  /** l7 rate mode's requests/s; default 80% of the best closed-loop Node generator in this run. */
+  /** l7 rate mode's requests/s; default 80% of l7's own closed-loop throughput in round 1. */
   rate?: number
   /** Rounds (each runs every generator once, in a rotating order); the median round is reported. */
   rounds?: number
@@ -269,15 +269,15 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       // Rotate the order so that no generator always runs first (or right after another).
       const order = closedLoop.map((_, i) => closedLoop[(i + round) % closedLoop.length])
       if (rate === 0) {
-        // Round 1 sets the open-loop rate: 80% of the best closed-loop Node generator.
-        order.sort(([a], [b]) => Number(b === 'l7-closed' || b === 'autocannon') - Number(a === 'l7-closed' || a === 'autocannon'))
+        // Round 1 sets the open-loop rate: 80% of what l7 itself reached in closed loop.
+        order.sort(([a], [b]) => Number(b === 'l7-closed') - Number(a === 'l7-closed'))
       }
       const steps = [...order]
       steps.push(['l7-rate', () => runL7('l7-rate', ['--mode', 'rate', '--rate', String(rate)])])
       for (const [tool, run] of steps) {
         if (tool === 'l7-rate' && rate === 0) {
-          const best = Math.max(0, ...[...byTool.entries()].filter(([name]) => name === 'l7-closed' || name === 'autocannon').map(([, runs]) => runs[0].rps))
-          rate = best > 0 ? Math.round(0.8 * best) : 1000
+          const closedRps = byTool.get('l7-closed')?.[0].rps ?? 0
+          rate = closedRps > 0 ? Math.round(0.8 * closedRps) : 1000
         }
         log(`round ${round + 1}/${rounds}: ${tool}`)
         const figures = await run()

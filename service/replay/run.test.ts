@@ -189,7 +189,7 @@ test('errors are counted by kind and the run goes on: refused, status, reset, ti
   }
 })
 
-test('per X-L7-* header value and per size class; HTTP/1.0 style opens a connection per request', async () => {
+test('per X-L7-* header value and per size class; HTTP/1.0 style opens a connection per request; pipelining', async () => {
   const big = Buffer.alloc(20_000, 'b')
   const { server, url, connections } = await listen((req, res) => {
     const hot = req.url === '/hot'
@@ -217,6 +217,10 @@ test('per X-L7-* header value and per size class; HTTP/1.0 style opens a connect
     const keepAlive = await runReplay({ targets: [url], records: trace, mode: 'rate', rate: 300, requests: 30, connections: 2 })
     assert.is(keepAlive.ok, 30)
     assert.ok(connections() - 30 <= 2, `keep-alive opened ${connections() - 30} connections`)
+
+    const pipelined = await runReplay({ targets: [url], records: trace, mode: 'rate', rate: 600, requests: 30, connections: 1, pipelining: 4 })
+    assert.is(pipelined.ok, 30)
+    assert.is(pipelined.bytes, keepAlive.bytes)
   } finally {
     await close(server)
   }

@@ -330,17 +330,11 @@ class Run {
       return
     }
     this.dispatching = true
-    target.pool.dispatch(
-      {
-        path,
-        method: record.method as Dispatcher.HttpMethod,
-        reset: this.http10,
-        blocking: this.blocking,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      },
-      exchange,
-    )
+    // The pool carries the timeouts; only what differs from undici's defaults goes per request.
+    const method = record.method as Dispatcher.HttpMethod
+    if (this.http10) target.pool.dispatch({ path, method, reset: true }, exchange)
+    else if (this.blocking) target.pool.dispatch({ path, method }, exchange)
+    else target.pool.dispatch({ path, method, blocking: false }, exchange)
     this.dispatching = false
   }
 

@@ -15,7 +15,7 @@ export default class BenchReplay extends Command {
     duration: Flags.integer({ description: 'seconds per generator', default: 10, min: 1, max: 600 }),
     connections: Flags.integer({ description: 'connections for every generator (l7 closed mode: users)', default: 10, min: 1, max: 10_000 }),
     rounds: Flags.integer({ description: 'rounds, each running every generator once in a rotating order (the median is reported)', default: 3, min: 1, max: 20 }),
-    rate: Flags.integer({ description: 'l7 rate mode, requests/s (default: 80% of the best closed-loop Node generator)', min: 1 }),
+    rate: Flags.integer({ description: 'l7 rate mode, requests/s (default: 80% of l7\'s closed-loop throughput in round 1)', min: 1 }),
     pin: Flags.boolean({ description: 'pin nginx and the generators to different cores', default: true, allowNo: true }),
     json: Flags.boolean({ description: 'print the figures as JSON', default: false }),
   }
