@@ -378,14 +378,13 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       done()
       if (ok) inFlight--
       else {
-        let released = false
         const release = () => {
-          if (released) return
-          released = true
+          socket.off('drain', release)
+          socket.off('close', release)
           inFlight--
         }
-        socket.once('drain', release)
-        socket.once('close', release)
+        socket.on('drain', release)
+        socket.on('close', release)
       }
       return ok ? 'next' : 'drain'
     }
