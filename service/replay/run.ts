@@ -181,7 +181,8 @@ class Run {
     if (options.durationS !== undefined && !(options.durationS > 0)) {
       throw new InvalidArgumentError(`duration must be > 0 s, got ${options.durationS}`)
     }
-    this.targets = options.targets.map((text) => {
+    // Every URL is checked before any pool exists, so that a bad one leaves nothing open.
+    const urls = options.targets.map((text) => {
       let url: URL
       try {
         url = new URL(text)
@@ -189,6 +190,10 @@ class Run {
         throw new InvalidArgumentError(`target is not a URL: ${text}`)
       }
       if (url.protocol !== 'http:') throw new InvalidArgumentError(`target must be an http:// URL: ${text}`)
+      return url
+    })
+    this.targets = urls.map((url, i) => {
+      const text = options.targets[i]
       const pool = new Pool(url.origin, {
         connections,
         pipelining,
