@@ -1,5 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import fc from 'fast-check'
 import { WebSocket } from 'undici'
 import { ControlClient } from '../control-client/client.js'
 import { DispatcherRefusedError } from '../control-client/errors.js'
@@ -192,6 +193,39 @@ test('a batch larger than the scheduler batch capacity is decided in chunks, ans
     assert.ok(answers.every((n, i) => i === 0 || n !== answers[i - 1]))
     assert.is(d.state().decisions, 100)
     assert.is(d.state().batches, 1)
+  })
+})
+
+test('property: mutated frames from a registered node never raise an internal error', async () => {
+  await withDispatcher({}, async (d, logs) => {
+    const good = client(d, 1)
+    await good.connect()
+    const n = 4
+    const assign = encodeAssignInto(new FrameBuffer(), 2, 3, Uint32Array.of(1, 2, 3, 4), Uint32Array.of(5, 6, 7, 8), n, Uint32Array.of(9), Uint32Array.of(2), 1).slice()
+    const done = encodeMessage({ type: 5, count: 2, node: Int32Array.of(1, 2), hash: Uint32Array.of(5, 6) })
+    const heartbeat = encodeMessage({ type: 7, load: 1, timeMs: 0 })
+    const mutated = fc.record({
+      base: fc.constantFrom(assign, done, heartbeat),
+      flips: fc.array(fc.tuple(fc.nat(200), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+      cut: fc.option(fc.nat(200)),
+    })
+    await fc.assert(
+      fc.asyncProperty(mutated, async ({ base, flips, cut }) => {
+        const bytes = base.slice()
+        for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value
+        const socket = await rawWebSocket(d.port)
+        socket.resume()
+        socket.write(maskedFrame(encodeMessage({ type: 1, nodeId: 2, weight: 1, load: 0, address: 'fuzz', token: TOKEN })))
+        socket.write(maskedFrame(cut === null ? bytes : bytes.subarray(0, cut)))
+        const closed = new Promise((resolve) => socket.once('close', resolve))
+        socket.end()
+        await closed
+        await waitFor('node 2 gone', () => !d.state().nodes.some((x) => x.id === 2 && x.up))
+      }),
+      { numRuns: 40 },
+    )
+    assert.equal(logs.filter((r) => r.event === 'internal-error'), [])
+    assert.is(await good.assign(3), 1, 'the good node is still served')
   })
 })
 

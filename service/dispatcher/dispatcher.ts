@@ -278,6 +278,12 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       frameError(ws, 'L7_PROTOCOL_BAD_FIELD', `ASSIGN load ${m.load} is below -1`)
       return
     }
+    for (let j = 0; j < m.localCount; j++) {
+      if (m.localServed[j] > 0x7fffffff) {
+        frameError(ws, 'L7_PROTOCOL_BAD_FIELD', `ASSIGN local pair ${j}: count ${m.localServed[j]} is above 2^31-1`)
+        return
+      }
+    }
     const now = performance.now() * 1000
     const node = m.node
     if (m.load >= 0) nodes.get(node)!.reportedLoad = m.load
