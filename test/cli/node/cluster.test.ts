@@ -82,6 +82,22 @@ test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes 
   }
 })
 
+test('l7 cluster and Ctrl-C (SIGINT to the whole process group): everything stops cleanly', async () => {
+  const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2', '--port', '0', '--files', '10'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve)
+    proc.once('exit', (code) => reject(new Error(`exited with ${code} before ready`)))
+  })
+  const info = JSON.parse(line.replace(/^ready /, '')) as { docroot: string }
+  const kids = childrenOf(proc.pid!)
+  const exited = once(proc, 'exit')
+  process.kill(-proc.pid!, 'SIGINT')
+  const [code] = await exited
+  assert.is(code, 0)
+  assert.ok(await allGone(kids, 3000), 'children still running')
+  assert.not.ok(existsSync(info.docroot), 'generated docroot left behind')
+})
+
 test('l7 cluster killed with SIGKILL: the children notice and exit on their own', async () => {
   const { proc, ready } = start(['cluster', '--nodes', '2', '--port', '0', '--files', '10', '--handoff', 'fd'])
   const info = (await ready) as { docroot: string }
