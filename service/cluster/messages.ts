@@ -39,7 +39,6 @@ export type ChildMessage =
   | { type: 'failed'; message: string }
   /** A node hands a client socket (the message's handle) to node `to`. */
   | { type: 'handoff'; from: number; to: number; route: HandoffRoute; bytes: Uint8Array }
-  | { type: 'status'; id: number; load: number; requests: number }
 
 export type ParentMessage =
   | { type: 'adopt'; route: HandoffRoute; bytes: Uint8Array }
