@@ -159,7 +159,7 @@ async function warm(port: number, path: string): Promise<void> {
 
 export async function runNodeBench(options: NodeBenchOptions = {}): Promise<NodeBenchResult> {
   const log = options.log ?? (() => {})
-  const settings = { duration: options.duration ?? 5, connections: options.connections ?? 32, threads: options.threads ?? 1, rounds: options.rounds ?? 3 }
+  const settings = { duration: options.duration ?? 4, connections: options.connections ?? 32, threads: options.threads ?? 1, rounds: options.rounds ?? 3 }
   const sizes = options.sizes ?? [1024, 65536]
   if (!which('wrk', ['-v'])) throw new MissingDependencyError('wrk is not installed (Debian: apt-get install -y wrk)')
   const nginx = findNginx()
