@@ -172,7 +172,9 @@ class Run {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const pipelining = this.http10 ? 1 : (options.pipelining ?? 1)
     this.blocking = pipelining <= 1
-    const connections = options.connections ?? (options.mode === 'closed' ? (options.users ?? 10) : 10)
+    // A closed-loop user has at most one request out: a connection each means no queueing in the pool.
+    const closed = options.mode === 'closed' || (options.mode === undefined && options.users !== undefined)
+    const connections = options.connections ?? (closed ? (options.users ?? 10) : 10)
     if (!(connections >= 1)) throw new InvalidArgumentError(`connections must be >= 1, got ${connections}`)
     if (!(pipelining >= 1)) throw new InvalidArgumentError(`pipelining must be >= 1, got ${pipelining}`)
     if (!(this.timeoutMs > 0)) throw new InvalidArgumentError(`timeout must be > 0 ms, got ${this.timeoutMs}`)
@@ -209,6 +211,7 @@ class Run {
     const { options } = this
     const loop = options.durationS !== undefined || options.requests !== undefined
     let feed: RecordFeed | undefined
+    let clock: Clock | undefined
     let objects: ObjectSource | undefined
     let users = 0
     let mode = this.mode
@@ -232,6 +235,7 @@ class Run {
       if (mode === 'timed' && options.mode === undefined && !feed.hasTimes()) {
         throw new InvalidArgumentError('the trace has no request times: use --mode rate --rate R or --mode closed --users U')
       }
+      clock = this.clockFor(mode)
     }
 
     const started = new Date()
@@ -252,7 +256,7 @@ class Run {
         this.startUsers(objects!, users)
         await this.sendingFinished
       } else {
-        this.openLoop = new OpenLoop(this, feed!, this.clockFor(mode))
+        this.openLoop = new OpenLoop(this, feed!, clock!)
         if (this.stopping) this.openLoop.finish()
         else this.openLoop.pump()
         await this.openLoop.done
@@ -290,7 +294,7 @@ class Run {
     return new TraceClock(options.speed ?? 1, options.maxGapMs ?? Infinity)
   }
 
-  /** May another measured request go out at `nowMs`? */
+  /** May another measured request, scheduled at `scheduledMs`, go out? */
   canSend(scheduledMs: number): boolean {
     return !this.stopping && scheduledMs < this.endMs && this.stats.requests < this.maxRequests
   }
