@@ -522,6 +522,7 @@ class OpenLoop {
   private timerAtMs = Infinity
   private refilling = false
   private yielding = false
+  private pumping = false
   private finished = false
   error: unknown
   readonly done: Promise<void>
@@ -542,7 +543,17 @@ class OpenLoop {
 
   /** Sends everything due, then arms the timer for the next request. */
   pump(): void {
-    if (this.finished || this.yielding) return
+    // Not re-entered: a request that fails inside dispatch pokes the loop that is sending it.
+    if (this.finished || this.yielding || this.pumping) return
+    this.pumping = true
+    try {
+      this.sendDue()
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private sendDue(): void {
     let nowMs = performance.now()
     for (let sent = 0; ; ) {
       if (this.pending === undefined) {
