@@ -1,8 +1,8 @@
 // `l7 bench replay`: what a request costs the load generator. In one run, against the same
 // nginx (one worker, a small file), each for the same duration and connection count: wrk,
 // autocannon, `l7 replay` in closed mode (users = connections, no OFF time: the peers' closed
-// loop) and in rate mode (open loop, by default at 80% of l7's own closed-loop throughput, so
-// that it is not saturated). Each generator's CPU time comes from the kernel's accounting of the
+// loop) and in rate mode (open loop, by default at 80% of l7's own closed-loop throughput with
+// undici, so that it is not saturated), each with undici and with the lean `--client fast`. Each generator's CPU time comes from the kernel's accounting of the
 // child process tree (bash `times` after the tool exits: user + system of everything it ran,
 // start-up included), divided by the requests it completed. nginx and the generators are
 // pinned to different cores when there are at least two. Figures, not assertions: on a
@@ -259,7 +259,11 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       }
     }
 
-    const closedLoop: Array<[string, () => Promise<ToolFigures | string>]> = [['l7-closed', () => runL7('l7-closed', ['--mode', 'closed', '--users', String(connections), '--off-time', '0'])]]
+    const closedArgs = ['--mode', 'closed', '--users', String(connections), '--off-time', '0']
+    const closedLoop: Array<[string, () => Promise<ToolFigures | string>]> = [
+      ['l7-closed', () => runL7('l7-closed', closedArgs)],
+      ['l7-closed-fast', () => runL7('l7-closed-fast', [...closedArgs, '--client', 'fast'])],
+    ]
     if (hasWrk) closedLoop.push(['wrk', runWrk])
     if (hasAutocannon) closedLoop.push(['autocannon', runAutocannon])
     const byTool = new Map<string, ToolFigures[]>()
@@ -274,8 +278,9 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       }
       const steps = [...order]
       steps.push(['l7-rate', () => runL7('l7-rate', ['--mode', 'rate', '--rate', String(rate)])])
+      steps.push(['l7-rate-fast', () => runL7('l7-rate-fast', ['--mode', 'rate', '--rate', String(rate), '--client', 'fast'])])
       for (const [tool, run] of steps) {
-        if (tool === 'l7-rate' && rate === 0) {
+        if (tool.startsWith('l7-rate') && rate === 0) {
           const closedRps = byTool.get('l7-closed')?.[0].rps ?? 0
           rate = closedRps > 0 ? Math.round(0.8 * closedRps) : 1000
         }
@@ -287,7 +292,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
     }
     for (const failure of failures) missing.push(failure)
     const results: ToolFigures[] = []
-    for (const tool of ['wrk', 'autocannon', 'l7-closed', 'l7-rate']) {
+    for (const tool of ['wrk', 'autocannon', 'l7-closed', 'l7-closed-fast', 'l7-rate', 'l7-rate-fast']) {
       const runs = byTool.get(tool)
       if (!runs) continue
       // The median round by CPU per request; every round's figure is kept beside it.
@@ -327,11 +332,11 @@ export function formatReplayBench(result: ReplayBenchResult): string {
       `${settings.pinning}; l7 rate mode at ${settings.rate} req/s`,
     `machine: ${result.machine.cpus} cpus, load average ${result.machine.loadAverage.join(' ')} (a shared machine makes figures noisy: compare ratios within a run)`,
     '',
-    'tool         req/s   requests  errors  cpu us/req (process)  cpu us/req (in run)  latency p99 ms  send lag p99 ms',
+    'tool            req/s   requests  errors  cpu us/req (process)  cpu us/req (in run)  latency p99 ms  send lag p99 ms',
   ]
   for (const r of result.results) {
     lines.push(
-      `${r.tool.padEnd(11)} ${String(r.rps).padStart(6)}  ${String(r.requests).padStart(9)}  ${String(r.errors).padStart(6)}  ` +
+      `${r.tool.padEnd(14)} ${String(r.rps).padStart(6)}  ${String(r.requests).padStart(9)}  ${String(r.errors).padStart(6)}  ` +
         `${r.cpuUsPerRequest.toFixed(1).padStart(20)}  ${(r.inRunCpuUsPerRequest === undefined ? '-' : r.inRunCpuUsPerRequest.toFixed(1)).padStart(19)}  ` +
         `${(r.latencyP99Ms === undefined ? '-' : r.latencyP99Ms.toFixed(2)).padStart(14)}  ${(r.sendLagP99Ms === undefined ? '-' : r.sendLagP99Ms.toFixed(2)).padStart(15)}`,
     )

@@ -20,6 +20,7 @@ export default class Replay extends Command {
     '<%= config.bin %> replay ../shared/traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
     '<%= config.bin %> replay workload/ --mode closed --users 200 --target http://127.0.0.1:8080 --http1.0 --duration 1m --report replay.html',
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
+    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode closed --users 50 --off-time 0 --duration 30s --client fast',
   ]
 
   static override args = {
@@ -43,6 +44,11 @@ export default class Replay extends Command {
     warmup: Flags.string({ description: 'time at the start whose requests are not recorded', default: '0' }),
     'http1.0': Flags.boolean({ description: 'a new connection per request (Connection: close), as SURGE\'s client', default: false }),
     connections: Flags.integer({ description: 'connections per target (default 10; closed mode: users)', min: 1 }),
+    client: Flags.string({
+      description: 'HTTP client: undici pools (every connection style), or fast: a lean keep-alive HTTP/1.1 client, about half the CPU per request',
+      options: ['undici', 'fast'],
+      default: 'undici',
+    }),
     pipelining: Flags.integer({ description: 'requests in flight per keep-alive connection', default: 1, min: 1 }),
     timeout: Flags.string({ description: 'per-request timeout', default: '10s' }),
     json: Flags.boolean({ description: 'print the results as JSON (histograms included, base64)', default: false }),
@@ -93,6 +99,7 @@ export default class Replay extends Command {
           http10: flags['http1.0'],
           connections: flags.connections,
           pipelining: flags.pipelining,
+          client: flags.client as 'undici' | 'fast',
           timeoutMs: parseSeconds(flags.timeout, '--timeout') * 1000,
           signal: controller.signal,
           onProgress: progress && ((state) => progress.draw(state)),

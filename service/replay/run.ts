@@ -7,6 +7,7 @@
 import { Pool, type Dispatcher } from 'undici'
 import { InvalidArgumentError } from '../core/errors.js'
 import type { TraceRecord } from '../trace/types.js'
+import { FastPool } from './fast-client.js'
 import { initHistograms, summarizeMs } from './histograms.js'
 import { RateClock, RecordFeed, TraceClock, sessionsFromRecords, type Clock } from './schedule.js'
 import { RunStats, type ErrorKind } from './stats.js'
@@ -20,7 +21,9 @@ const SENDS_PER_YIELD = 64
 
 interface Target {
   url: string
-  pool: Pool
+  /** undici's pool, or the lean client's (one of the two). */
+  pool: Pool | undefined
+  fast: FastPool | undefined
   /** Path prefix of the base URL ('' for '/'). */
   basePath: string
 }
@@ -194,8 +197,13 @@ class Run {
       if (url.protocol !== 'http:') throw new InvalidArgumentError(`target must be an http:// URL: ${text}`)
       return url
     })
+    const fast = options.client === 'fast'
+    if (fast && (this.http10 || pipelining > 1)) {
+      throw new InvalidArgumentError('the fast client does keep-alive without pipelining: use the undici client for --http1.0 or --pipelining')
+    }
     this.targets = urls.map((url, i) => {
-      const text = options.targets[i]
+      const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
+      if (fast) return { url: options.targets[i], pool: undefined, fast: new FastPool(url, connections, this.timeoutMs), basePath }
       const pool = new Pool(url.origin, {
         connections,
         pipelining,
@@ -203,7 +211,7 @@ class Run {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       })
-      return { url: text, pool, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') }
+      return { url: options.targets[i], pool, fast: undefined, basePath }
     })
   }
 
@@ -341,9 +349,10 @@ class Run {
     this.dispatching = true
     // The pool carries the timeouts; only what differs from undici's defaults goes per request.
     const method = record.method as Dispatcher.HttpMethod
-    if (this.http10) target.pool.dispatch({ path, method, reset: true }, exchange)
-    else if (this.blocking) target.pool.dispatch({ path, method }, exchange)
-    else target.pool.dispatch({ path, method, blocking: false }, exchange)
+    if (target.fast) target.fast.dispatch(path, method, exchange)
+    else if (this.http10) target.pool!.dispatch({ path, method, reset: true }, exchange)
+    else if (this.blocking) target.pool!.dispatch({ path, method }, exchange)
+    else target.pool!.dispatch({ path, method, blocking: false }, exchange)
     this.dispatching = false
   }
 
@@ -503,7 +512,10 @@ class Run {
   dispose(): void {
     this.disposing = true
     this.stop()
-    for (const target of this.targets) target.pool.destroy().catch(() => {})
+    for (const target of this.targets) {
+      target.pool?.destroy().catch(() => {})
+      target.fast?.destroy()
+    }
     // Histograms exist only once execute() got past its checks.
     ;(this.stats as RunStats | undefined)?.destroy()
   }

@@ -70,6 +70,11 @@ export interface ReplayOptions {
   http10?: boolean
   /** Connections per target (keep-alive pool size, or the cap on concurrent connections). */
   connections?: number
+  /**
+   * HTTP client: undici's pools (default; every connection style), or 'fast', a lean keep-alive
+   * HTTP/1.1 client (no pipelining, no HTTP/1.0 style) that costs about half the CPU per request.
+   */
+  client?: 'undici' | 'fast'
   /** Requests in flight per keep-alive connection. Default 1. */
   pipelining?: number
   /** Per-request timeout (headers and between body chunks), ms. Default 10000. */

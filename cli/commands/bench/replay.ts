@@ -4,7 +4,7 @@ import { L7Error, MissingDependencyError } from '../../../service/core/errors.js
 
 export default class BenchReplay extends Command {
   static override description =
-    'CPU per request of the load generator: l7 replay (closed and rate mode) against autocannon and wrk, ' +
+    'CPU per request of the load generator: l7 replay (closed and rate mode, undici and --client fast) against autocannon and wrk, ' +
     'all driving the same nginx (one worker, a small file) for the same time and connections, nginx pinned ' +
     'apart from the generators. CPU comes from the kernel\'s accounting of each generator process. ' +
     'Goal: l7 at most autocannon\'s CPU per request, and within 2.5x of wrk\'s.'

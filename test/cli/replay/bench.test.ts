@@ -32,7 +32,7 @@ test('l7 bench replay: figures for every generator in one run, a missing peer re
     assert.is(run.status, 0, run.stderr)
     const result = JSON.parse(run.stdout)
     const tools = result.results.map((r: { tool: string }) => r.tool)
-    assert.ok(tools.includes('l7-closed') && tools.includes('l7-rate'), `tools ${tools}`)
+    for (const tool of ['l7-closed', 'l7-closed-fast', 'l7-rate', 'l7-rate-fast']) assert.ok(tools.includes(tool), `${tool} not in ${tools}`)
     assert.ok(tools.includes('autocannon'), `tools ${tools}; missing ${result.missing}`)
     assert.not.ok(tools.includes('wrk'))
     assert.ok(result.missing.some((reason: string) => reason.includes('wrk is not installed')), JSON.stringify(result.missing))
