@@ -8,10 +8,11 @@
 // calibration loop (a multiply-add per iteration) measured in the same run says how fast
 // this machine is at that moment, so figures from different machines can be compared.
 import { InvalidArgumentError } from '../service/core/errors.js'
+import { mulberry32 } from '../service/core/random.js'
 import { createScheduler } from '../service/policy/index.js'
 import { checkPolicy } from '../service/policy/params.js'
 import { POLICY_NAMES, type PolicyName, type Scheduler } from '../service/policy/types.js'
-import { rankHash, seededRandom, ZipfSampler } from '../service/policy/workload.js'
+import { rankHash, ZipfSampler } from '../service/policy/workload.js'
 
 export type Impl = 'wasm' | 'ts'
 
@@ -78,7 +79,7 @@ interface Stream {
 }
 
 function makeStream(length: number, nodes: number, targets: number, options: SchedulerBenchOptions): Stream {
-  const random = seededRandom(nodes * 1_000_003 + targets)
+  const random = mulberry32(nodes * 1_000_003 + targets)
   const sampler = new ZipfSampler(targets, options.zipfAlpha, random)
   const stream: Stream = { receiving: new Int32Array(length), hash: new Uint32Array(length), timeUs: new Float64Array(length) }
   const gapUs = 1e6 / options.ratePerSec

@@ -5,7 +5,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createScheduler, POLICY_NAMES, type PolicyName, type PolicyParams, type Scheduler } from './index.js'
-import { seededRandom, streamRequests, STREAM_KINDS, type StreamKind } from './workload.js'
+import { mulberry32 } from '../core/random.js'
+import { streamRequests, STREAM_KINDS, type StreamKind } from './workload.js'
 
 const DECISIONS_PER_STREAM = 200_000
 const NODES = 12
@@ -33,7 +34,7 @@ function runStream(policy: PolicyName, kind: StreamKind, seed: number): void {
   const ts = createScheduler(policy, params, 'ts')
   const wasm = createScheduler(policy, params, 'wasm')
   const both = [ts, wasm]
-  const random = seededRandom(seed * 7919 + 1)
+  const random = mulberry32(seed * 7919 + 1)
   for (let id = 0; id < NODES; id++) for (const s of both) s.addNode(id, 1 + (id % 3))
 
   const requests = streamRequests({ kind, targets: setup.targets, nodes: NODES, ratePerSec: 20_000, seed }, DECISIONS_PER_STREAM)

@@ -1,18 +1,7 @@
 // Synthetic request streams for the differential tests and the scheduler benchmark: seeded,
 // so that both implementations (and reruns) see exactly the same input.
+import { mulberry32 } from '../core/random.js'
 import { fmix32 } from './hash.js'
-
-/** mulberry32: a small, fast, seeded PRNG giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The hash standing for the target of popularity rank `rank` (distinct ranks, distinct hashes). */
 export function rankHash(rank: number): number {
@@ -78,7 +67,7 @@ export interface StreamOptions {
  * 'churn' is Zipf 1.0 (the driver adds and removes nodes).
  */
 export function* streamRequests(options: StreamOptions, count: number): Generator<StreamRequest> {
-  const random = seededRandom(options.seed)
+  const random = mulberry32(options.seed)
   const alpha = options.kind === 'zipf-0.8' ? 0.8 : options.kind === 'zipf-1.0' || options.kind === 'churn' ? 1 : 0
   const sampler = new ZipfSampler(options.targets, alpha, random)
   const burstHash = rankHash(options.targets) // a target outside the background set

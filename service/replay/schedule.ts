@@ -2,6 +2,7 @@
 // from the run's start t0 (an absolute schedule: a late wake-up never shifts later requests);
 // closed-loop sessions give each user its objects and OFF times.
 import { InvalidArgumentError } from '../core/errors.js'
+import { mulberry32 } from '../core/random.js'
 import type { TraceRecord } from '../trace/types.js'
 import type { RecordIterable, RecordSource, UserSession } from './types.js'
 
@@ -141,18 +142,6 @@ export class RateClock implements Clock {
     const at = this.offset
     this.offset += (-Math.log(1 - this.random()) * 1000) / this.rate
     return at
-  }
-}
-
-/** A small seeded PRNG (uniform in [0, 1)): runs with the same seed send at the same times. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
