@@ -13,11 +13,12 @@ import { startCluster, type RunningCluster } from '../cluster/cluster.js'
 import type { DiskModel } from '../node/disk.js'
 import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { runReplay } from '../replay/run.js'
-import type { ObjectSource, ReplayResult } from '../replay/types.js'
+import { surgeWorkloadObjects } from '../replay/source.js'
+import type { ReplayResult } from '../replay/types.js'
 import { simulatePolicy, closedLoopFromSurge, type SimResult } from '../sim/index.js'
 import type { SimCosts } from '../sim/types.js'
 import { surgeParams } from '../sim/workload.js'
-import { createSurgeUsers, generateSurge, materialize, type SurgeWorkload } from '../surge/index.js'
+import { generateSurge, materialize } from '../surge/index.js'
 import { difference, dispatcherCounters, nodeCounters, type DispatcherCounters, type NodeCounters } from './metrics.js'
 
 export interface ExperimentOptions {
@@ -79,20 +80,6 @@ export interface ExperimentReport {
   fileSetBytes: number
   outcomes: PolicyOutcome[]
   wallSeconds: number
-}
-
-/** SURGE user equivalents for the replay engine: shared sequence cursor, Pareto think times. */
-function surgeObjects(workload: SurgeWorkload, users: number): ObjectSource {
-  const surgeUsers = createSurgeUsers(workload, users, { wrap: true })
-  return {
-    nextObject(user) {
-      const visit = surgeUsers[user].nextVisit()
-      if (!visit) return undefined
-      const line = visit.position + 1
-      return { records: visit.files.map((f) => ({ timeUs: 0, user, method: 'GET', url: f.url, size: f.size, status: 0, line })), offMs: visit.thinkUs / 1000 }
-    },
-    startOffsetMs: (user) => surgeUsers[user].startUs / 1000,
-  }
 }
 
 async function scrape(url: string): Promise<string> {
@@ -187,7 +174,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           setTimeout(() => snapshot(cluster).then(resolve, reject), options.warmupS * 1000)
         })
         before.catch(() => {}) // awaited below; keep an early failure from being unhandled
-        const replay = await runReplay({ ...replayBase, objects: surgeObjects(workload, options.users), warmupS: options.warmupS, durationS: options.durationS })
+        const replay = await runReplay({ ...replayBase, objects: surgeWorkloadObjects(workload, options.users, true), warmupS: options.warmupS, durationS: options.durationS })
         const after = await snapshot(cluster)
         outcomes.push(outcome(policy, replay, await before, after))
       } finally {

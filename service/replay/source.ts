@@ -40,6 +40,11 @@ export async function openReplaySource(
 export async function surgeObjectSource(path: string, users: number, wrap: boolean): Promise<ObjectSource> {
   const dir = path.endsWith('.txt') ? join(path, '..') : path
   const workload = (await readWorkloadSummary(dir)) ? await loadWorkload(dir) : await workloadFromSurgeFiles(dir)
+  return surgeWorkloadObjects(workload, users, wrap)
+}
+
+/** SURGE user equivalents over a workload in memory: shared sequence cursor, Pareto think times. */
+export function surgeWorkloadObjects(workload: SurgeWorkload, users: number, wrap: boolean): ObjectSource {
   const surgeUsers = createSurgeUsers(workload, users, { wrap })
   return {
     nextObject(user) {
