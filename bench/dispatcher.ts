@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import * as hdr from 'hdr-histogram-js'
+import { waitForMessage } from '../service/core/child-process.js'
 import { startDispatcher } from '../service/dispatcher/dispatcher.js'
 import type { Impl } from '../service/policy/index.js'
 import type { PolicyName } from '../service/policy/types.js'
@@ -73,23 +74,11 @@ interface RunSpec {
   offeredPerSec: number | null
 }
 
-function waitFor(child: ChildProcess, type: ChildMessage['type'], timeoutMs: number): Promise<ChildMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`bench node process: no "${type}" within ${timeoutMs} ms`)), timeoutMs)
-    const onMessage = (m: ChildMessage) => {
-      if (m.type === type) done(null, m)
-      else if (m.type === 'failed') done(new Error(`bench node process failed: ${m.message}`))
-    }
-    const onExit = (code: number | null) => done(new Error(`bench node process exited (${code}) before "${type}"`))
-    function done(err: Error | null, m?: ChildMessage) {
-      clearTimeout(timer)
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-      if (err) reject(err)
-      else resolve(m!)
-    }
-    child.on('message', onMessage)
-    child.on('exit', onExit)
+function waitFor<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  return waitForMessage<ChildMessage, T>(child, type, timeoutMs, (failure) => {
+    if (failure.kind === 'timeout') return new Error(`bench node process: no "${type}" within ${timeoutMs} ms`)
+    if (failure.kind === 'failed') return new Error(`bench node process failed: ${failure.message}`)
+    return new Error(`bench node process exited (${failure.code}) before "${type}"`)
   })
 }
 
@@ -136,7 +125,7 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
     const cpuBefore = process.cpuUsage()
     const wallBefore = performance.now()
     for (const c of children) c.send({ type: 'start' } satisfies ParentMessage)
-    const parts = (await Promise.all(results)) as Extract<ChildMessage, { type: 'result' }>[]
+    const parts = await Promise.all(results)
     const cpu = process.cpuUsage(cpuBefore)
     const wallUs = (performance.now() - wallBefore) * 1000
     const percent = (us: number) => Math.round((us / wallUs) * 1000) / 10

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { stopChild } from '../service/core/child-process.js'
 import { MissingDependencyError } from '../service/core/errors.js'
 import { startCluster } from '../service/cluster/cluster.js'
 import { freePort } from '../service/cluster/ports.js'
@@ -128,16 +129,7 @@ http {
   await writeFile(join(dir, 'nginx.conf'), conf)
   const proc = spawn(nginx, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
   await Promise.race([waitForPort(port), once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`)))])
-  return { port, stop: () => stopProcess(proc, 'SIGQUIT') }
-}
-
-async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = once(proc, 'exit')
-  proc.kill(signal)
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
+  return { port, stop: () => stopChild(proc, 'SIGQUIT') }
 }
 
 /** `l7 node` alone (policy local), as a user would start it; resolves when it listens. */
@@ -150,7 +142,7 @@ async function startL7Node(docroot: string): Promise<{ port: number; stop(): Pro
     proc.once('exit', (code) => reject(new Error(`l7 node exited with ${code}`)))
   })
   const info = JSON.parse(line.replace(/^ready /, '')) as { url: string }
-  return { port: Number(new URL(info.url).port), stop: () => stopProcess(proc) }
+  return { port: Number(new URL(info.url).port), stop: () => stopChild(proc) }
 }
 
 async function warm(port: number, path: string): Promise<void> {

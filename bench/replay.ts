@@ -14,6 +14,7 @@ import net from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stopChild } from '../service/core/child-process.js'
 import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
 import { freePort } from '../service/cluster/ports.js'
 import { findNginx } from './node.js'
@@ -152,15 +153,6 @@ http {
     once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`))),
   ])
   return { port, proc }
-}
-
-async function stopProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = once(proc, 'exit')
-  proc.kill('SIGQUIT')
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
 }
 
 function figures(tool: string, command: string[], run: Measured, requests: number, errors: number, rps: number): ToolFigures {
@@ -319,7 +311,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       missing,
     }
   } finally {
-    if (server) await stopProcess(server)
+    if (server) await stopChild(server, 'SIGQUIT')
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -6,12 +6,12 @@
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { stopChild, waitForMessage } from '../core/child-process.js'
 import { InvalidArgumentError, L7Error } from '../core/errors.js'
 import { POLICY_NAMES, type PolicyName, type PolicyParams } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
@@ -75,23 +75,10 @@ export interface RunningCluster {
 }
 
 function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { type: 'ready' }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new L7Error('L7_CLUSTER_START', `${what} did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS)
-    const onMessage = (m: ChildMessage) => {
-      if (m.type === 'ready') done(null, m)
-      else if (m.type === 'failed') done(new L7Error('L7_CLUSTER_START', `${what} failed to start: ${m.message}`))
-    }
-    const onExit = (code: number | null, signal: string | null) =>
-      done(new L7Error('L7_CLUSTER_START', `${what} exited during start-up (${signal ?? `code ${code}`})`))
-    function done(err: Error | null, m?: ChildMessage & { type: 'ready' }) {
-      clearTimeout(timer)
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-      if (err) reject(err)
-      else resolve(m!)
-    }
-    child.on('message', onMessage)
-    child.on('exit', onExit)
+  return waitForMessage<ChildMessage, 'ready'>(child, 'ready', READY_TIMEOUT_MS, (failure) => {
+    if (failure.kind === 'timeout') return new L7Error('L7_CLUSTER_START', `${what} did not start within ${READY_TIMEOUT_MS / 1000} s`)
+    if (failure.kind === 'failed') return new L7Error('L7_CLUSTER_START', `${what} failed to start: ${failure.message}`)
+    return new L7Error('L7_CLUSTER_START', `${what} exited during start-up (${failure.signal ?? `code ${failure.code}`})`)
   })
 }
 
@@ -109,15 +96,6 @@ function spawnChild(config: ChildConfig): ChildProcess {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill(signal)
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {

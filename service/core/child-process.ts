@@ -1,0 +1,54 @@
+// Child-process plumbing shared by the cluster, the benchmarks and their peers: waiting for a
+// typed IPC message from a child (failing when it reports failure, exits or takes too long),
+// and stopping a child (a signal, then SIGKILL when it does not exit in time).
+
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+
+/** Why a child did not send the message waited for. */
+export type ChildWaitFailure =
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'failed'; message: string }
+  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
+
+/**
+ * Resolves with the child's first IPC message of `type`; rejects with `error(failure)` when the
+ * child sends `{ type: 'failed', message }`, exits, or sends nothing of `type` within `timeoutMs`.
+ */
+export function waitForMessage<M extends { type: string }, T extends M['type']>(
+  child: ChildProcess,
+  type: T,
+  timeoutMs: number,
+  error: (failure: ChildWaitFailure) => Error,
+): Promise<Extract<M, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(error({ kind: 'timeout', timeoutMs })), timeoutMs)
+    const onMessage = (m: M) => {
+      if (m.type === type) done(null, m as Extract<M, { type: T }>)
+      else if (m.type === 'failed') done(error({ kind: 'failed', message: (m as unknown as { message: string }).message }))
+    }
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => done(error({ kind: 'exit', code, signal }))
+    function done(err: Error | null, m?: Extract<M, { type: T }>) {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (err) reject(err)
+      else resolve(m!)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+/** How long a stopped child has to exit before it is killed. */
+export const STOP_GRACE_MS = 3000
+
+/** Sends `signal` and waits for the exit; SIGKILL after STOP_GRACE_MS. Returns at once if it has exited. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill(signal)
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  await exited
+  clearTimeout(timer)
+}
