@@ -17,7 +17,7 @@ import { EventQueue } from './event-queue.js'
 import { LatencyHistogram } from './histogram.js'
 import { LruCache } from './lru.js'
 import { Random } from './random.js'
-import type { SimConfig, SimResult, SimWorkload } from './types.js'
+import type { SimConfig, SimCosts, SimResult, SimWorkload } from './types.js'
 
 /** The policy under test: the dispatcher's scheduler and, for DS, the nodes' local tables. */
 export interface SimPolicy {
@@ -60,7 +60,22 @@ class ClusterModel {
   private readonly hashes: Uint32Array
   private readonly warmupEndUs: number
   private readonly endUs: number
-  private readonly bytesPerUs: number
+  private readonly drain: boolean
+  // Costs read on every request, hoisted out of the config object (and, per file, computed
+  // once) so the hot path does plain field and array loads. Each keeps the exact expression
+  // it replaces, so results do not change.
+  private readonly arriveCpuUs: number // connSetupUs + parseUs
+  private readonly teardownUs: number
+  private readonly handoffSendUs: number
+  private readonly handoffRecvUs: number
+  private readonly latencyUs: number
+  private readonly nodeMessageUs: number
+  private readonly nodeReplyUs: number
+  private readonly dispatcherMessageUs: number
+  private readonly dispatcherPerRecordUs: number
+  private readonly sendCpuUs: Float64Array // per file: transmit CPU, without teardown
+  private readonly linkUs: Float64Array // per file: time on the link
+  private readonly diskUs: Float64Array // per file: a read from disk
 
   // Per node.
   private readonly cpuFree: Float64Array
@@ -142,7 +157,28 @@ class ClusterModel {
     this.hashes = workload.files.hashes
     this.warmupEndUs = config.warmupSeconds * 1e6
     this.endUs = this.warmupEndUs + config.durationSeconds * 1e6
-    this.bytesPerUs = config.costs.linkMbps / 8
+    this.drain = config.drain === true
+    const costs = config.costs
+    this.arriveCpuUs = costs.connSetupUs + costs.parseUs
+    this.teardownUs = costs.connTeardownUs
+    this.handoffSendUs = costs.handoffSendUs
+    this.handoffRecvUs = costs.handoffRecvUs
+    this.latencyUs = costs.networkLatencyUs
+    this.nodeMessageUs = costs.nodeMessageUs
+    this.nodeReplyUs = costs.nodeReplyUs
+    this.dispatcherMessageUs = costs.dispatcherMessageUs
+    this.dispatcherPerRecordUs = costs.dispatcherPerRecordUs
+    const files = this.sizes.length
+    const bytesPerUs = costs.linkMbps / 8
+    this.sendCpuUs = new Float64Array(files)
+    this.linkUs = new Float64Array(files)
+    this.diskUs = new Float64Array(files)
+    for (let f = 0; f < files; f++) {
+      const bytes = this.sizes[f] + costs.headerBytes
+      this.sendCpuUs[f] = costs.transmitUsPer512B * Math.ceil(bytes / 512)
+      this.linkUs[f] = bytes / bytesPerUs
+      this.diskUs[f] = diskTime(costs, this.sizes[f])
+    }
 
     const n = this.nodes
     this.cpuFree = new Float64Array(n)
@@ -295,9 +331,9 @@ class ClusterModel {
   private traceArrival(index: number, t: number): void {
     const w = this.w
     if (w.kind !== 'open') return
-    if (index + 1 < w.arrivalUs.length && (this.cfg.drain !== true || w.arrivalUs[index + 1] <= this.endUs))
+    if (index + 1 < w.arrivalUs.length && (!this.drain || w.arrivalUs[index + 1] <= this.endUs))
       this.queue.push(w.arrivalUs[index + 1], ((index + 1) << KIND_BITS) | TRACE_ARRIVAL)
-    if (this.cfg.drain === true && t > this.endUs) return
+    if (this.drain && t > this.endUs) return
     if (this.freeCount === 0) this.growSlots()
     const slot = this.freeSlots[--this.freeCount]
     this.slotFile[slot] = w.file[index]
@@ -310,8 +346,7 @@ class ClusterModel {
     this.roundRobin = node + 1 === this.nodes ? 0 : node + 1
     this.slotRecv[slot] = node
     this.slotStart[slot] = t
-    const costs = this.cfg.costs
-    const parsed = this.cpu(node, t, costs.connSetupUs + costs.parseUs)
+    const parsed = this.cpu(node, t, this.arriveCpuUs)
     const hash = this.hashes[this.slotFile[slot]]
     if (this.ds && this.local[node].check(hash, t, this.active[node])) {
       this.slotVia[slot] = VIA_LOCAL
@@ -380,11 +415,10 @@ class ClusterModel {
    * stays exact. Returns when the dispatcher has processed it.
    */
   private messageToDispatcher(node: number, t: number, records: number): number {
-    const costs = this.cfg.costs
-    this.cpu(node, t, costs.nodeMessageUs)
-    const arrival = t + costs.networkLatencyUs
+    this.cpu(node, t, this.nodeMessageUs)
+    const arrival = t + this.latencyUs
     const start = arrival > this.dispatcherFree ? arrival : this.dispatcherFree
-    const service = costs.dispatcherMessageUs + costs.dispatcherPerRecordUs * records
+    const service = this.dispatcherMessageUs + this.dispatcherPerRecordUs * records
     this.dispatcherFree = start + service
     if (start >= this.warmupEndUs) this.dispatcherBusy += service
     if (t >= this.warmupEndUs && t <= this.endUs) this.messages++
@@ -476,13 +510,12 @@ class ClusterModel {
       }
     }
     if (t >= this.warmupEndUs && t <= this.endUs) this.messages++
-    this.queue.push(t + this.cfg.costs.networkLatencyUs, (node << KIND_BITS) | REPLY)
+    this.queue.push(t + this.latencyUs, (node << KIND_BITS) | REPLY)
   }
 
   private reply(node: number, t: number): void {
-    const costs = this.cfg.costs
     this.busyChannel[node] = 0
-    this.cpu(node, t, costs.nodeReplyUs)
+    this.cpu(node, t, this.nodeReplyUs)
     let slot = this.flightHead[node]
     this.flightHead[node] = -1
     while (slot !== -1) {
@@ -493,8 +526,8 @@ class ClusterModel {
         this.serve(slot, t)
       } else {
         this.slotVia[slot] = VIA_HANDOFF
-        const sent = this.cpu(node, t, costs.handoffSendUs)
-        this.queue.push(sent + costs.networkLatencyUs, (slot << KIND_BITS) | SERVE)
+        const sent = this.cpu(node, t, this.handoffSendUs)
+        this.queue.push(sent + this.latencyUs, (slot << KIND_BITS) | SERVE)
       }
       slot = next
     }
@@ -509,7 +542,7 @@ class ClusterModel {
     this.active[node]++
     const via = this.slotVia[slot]
     if (this.ds && via !== VIA_LOCAL) this.local[node].assign(this.hashes[file], t)
-    const receiveCost = via === VIA_HANDOFF ? this.cfg.costs.handoffRecvUs : 0
+    const receiveCost = via === VIA_HANDOFF ? this.handoffRecvUs : 0
     if (this.caches[node].access(file)) {
       this.slotHit[slot] = 1
       this.transmit(slot, t, receiveCost)
@@ -518,30 +551,23 @@ class ClusterModel {
       // The read is issued once the CPU has taken the connection; the disk is FIFO too.
       const issued = this.cpu(node, t, receiveCost)
       const start = issued > this.diskFree[node] ? issued : this.diskFree[node]
-      const service = this.diskTime(this.sizes[file])
+      const service = this.diskUs[file]
       this.diskFree[node] = start + service
       if (start >= this.warmupEndUs) this.diskBusy[node] += service
       this.queue.push(start + service, (slot << KIND_BITS) | DISK_DONE)
     }
   }
 
-  private diskTime(bytes: number): number {
-    const c = this.cfg.costs
-    const extraSeeks = bytes > 45056 ? Math.ceil((bytes - 45056) / 45056) : 0
-    return c.diskSeekUs + c.diskExtraSeekUs * extraSeeks + c.diskUsPer4KB * Math.ceil(bytes / 4096)
-  }
-
   /** CPU (send processing, teardown) and the link work in parallel; the response is done when both are. */
   private transmit(slot: number, t: number, extraCpu: number): void {
     const node = this.slotServer[slot]
-    const c = this.cfg.costs
-    const bytes = this.sizes[this.slotFile[slot]] + c.headerBytes
+    const file = this.slotFile[slot]
     const cpuStart = t > this.cpuFree[node] ? t : this.cpuFree[node]
-    const cpuService = extraCpu + c.transmitUsPer512B * Math.ceil(bytes / 512) + c.connTeardownUs
+    const cpuService = extraCpu + this.sendCpuUs[file] + this.teardownUs
     const cpuEnd = cpuStart + cpuService
     this.cpuFree[node] = cpuEnd
     const linkStart = cpuStart > this.linkFree[node] ? cpuStart : this.linkFree[node]
-    const linkService = bytes / this.bytesPerUs
+    const linkService = this.linkUs[file]
     const linkEnd = linkStart + linkService
     this.linkFree[node] = linkEnd
     if (cpuStart >= this.warmupEndUs) {
@@ -570,7 +596,7 @@ class ClusterModel {
       const object = this.ueObject[slot]
       const files = w.objectStart[object + 1] - w.objectStart[object]
       const nextFile = this.ueFileIdx[slot] + 1
-      const stopping = this.cfg.drain === true && t > this.endUs
+      const stopping = this.drain && t > this.endUs
       if (nextFile < files) {
         // Embedded files follow at once, one connection each (SURGE's HTTP/1.0 client).
         this.ueFileIdx[slot] = nextFile
@@ -653,3 +679,9 @@ class ClusterModel {
 }
 
 const OBS_CAPACITY = 64
+
+/** A read of `bytes` from the node's disk: positioning, extra seeks beyond 44 KB, transfer. */
+function diskTime(c: SimCosts, bytes: number): number {
+  const extraSeeks = bytes > 45056 ? Math.ceil((bytes - 45056) / 45056) : 0
+  return c.diskSeekUs + c.diskExtraSeekUs * extraSeeks + c.diskUsPer4KB * Math.ceil(bytes / 4096)
+}
