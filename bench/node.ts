@@ -3,18 +3,17 @@
 // of a handoff: a relayed request and a passed socket (fd) against a local serve.
 // Figures, not assertions: the machine may be shared, so only ratios within one run count.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { stopChild } from '../service/core/child-process.js'
+import { canRun, stopChild } from '../service/core/child-process.js'
 import { MissingDependencyError } from '../service/core/errors.js'
 import { startCluster } from '../service/cluster/cluster.js'
-import { freePort } from '../service/cluster/ports.js'
+import { findNginx, NGINX_MISSING, startNginx } from './peers/nginx.js'
+import { runWrk, WRK_MISSING, type WrkFigures } from './peers/wrk.js'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -32,13 +31,6 @@ export interface NodeBenchOptions {
   log?: (line: string) => void
 }
 
-export interface WrkFigures {
-  requestsPerSec: number
-  latencyMeanMs: number
-  requests: number
-  errors: number
-}
-
 export interface NodeBenchResult {
   machine: { cpus: number; node: string }
   settings: { duration: number; connections: number; threads: number; rounds: number }
@@ -47,89 +39,6 @@ export interface NodeBenchResult {
   vsNginx: Array<{ size: number; l7: WrkFigures; nginx: WrkFigures | null; ratio: number | null; roundRatios: number[] }>
   nginxMissing: string | null
   handoff: Array<{ name: string; connection: 'keep-alive' | 'close'; figures: WrkFigures; vsLocal: number }> | null
-}
-
-function which(command: string, args: string[]): boolean {
-  const r = spawnSync(command, args, { stdio: 'ignore' })
-  return !r.error
-}
-
-export function findNginx(): string | null {
-  for (const candidate of ['nginx', '/usr/sbin/nginx']) if (which(candidate, ['-v'])) return candidate
-  return null
-}
-
-/** Runs wrk once and reads its summary. */
-export async function runWrk(url: string, o: { duration: number; connections: number; threads: number; close?: boolean }): Promise<WrkFigures> {
-  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}s`]
-  if (o.close) args.push('-H', 'Connection: close')
-  args.push(url)
-  const proc = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  proc.stdout.on('data', (d) => (out += d))
-  proc.stderr.on('data', (d) => (out += d))
-  const [code] = await once(proc, 'exit')
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
-  if (code !== 0 || !rps) throw new Error(`wrk failed (${code}): ${out.trim()}`)
-  const lat = /Latency\s+([\d.]+)(us|ms|s)/.exec(out)
-  const scale = lat ? { us: 0.001, ms: 1, s: 1000 }[lat[2] as 'us' | 'ms' | 's'] : 0
-  const total = /(\d+) requests in/.exec(out)
-  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  return {
-    requestsPerSec: Number(rps[1]),
-    latencyMeanMs: lat ? Number(lat[1]) * scale : NaN,
-    requests: total ? Number(total[1]) : 0,
-    errors: (errors ? Number(errors[1]) : 0) + (socketErrors ? socketErrors.slice(1).reduce((s, n) => s + Number(n), 0) : 0),
-  }
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), resolve(true)))
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-async function startNginx(nginx: string, docroot: string, dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort()
-  const temp = join(dir, 'nginx-tmp')
-  await mkdir(temp, { recursive: true })
-  // One worker, no access log, sendfile; keep-alive connections are not recycled during a run.
-  const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 10000000;
-  keepalive_timeout 65;
-  default_type application/octet-stream;
-  client_body_temp_path ${temp}/body;
-  proxy_temp_path ${temp}/proxy;
-  fastcgi_temp_path ${temp}/fastcgi;
-  uwsgi_temp_path ${temp}/uwsgi;
-  scgi_temp_path ${temp}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${docroot};
-  }
-}
-`
-  await writeFile(join(dir, 'nginx.conf'), conf)
-  const proc = spawn(nginx, ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
-  await Promise.race([waitForPort(port), once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`)))])
-  return { port, stop: () => stopChild(proc, 'SIGQUIT') }
 }
 
 /** `l7 node` alone (policy local), as a user would start it; resolves when it listens. */
@@ -153,7 +62,7 @@ export async function runNodeBench(options: NodeBenchOptions = {}): Promise<Node
   const log = options.log ?? (() => {})
   const settings = { duration: options.duration ?? 4, connections: options.connections ?? 32, threads: options.threads ?? 1, rounds: options.rounds ?? 3 }
   const sizes = options.sizes ?? [1024, 65536]
-  if (!which('wrk', ['-v'])) throw new MissingDependencyError('wrk is not installed (Debian: apt-get install -y wrk)')
+  if (!canRun('wrk', ['-v'])) throw new MissingDependencyError(WRK_MISSING)
   const nginx = findNginx()
   const dir = await mkdtemp(join(tmpdir(), 'l7-bench-node-'))
   const docroot = join(dir, 'www')
@@ -163,12 +72,12 @@ export async function runNodeBench(options: NodeBenchOptions = {}): Promise<Node
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings,
     vsNginx: [],
-    nginxMissing: nginx ? null : 'nginx is not installed (Debian: apt-get install -y nginx-light)',
+    nginxMissing: nginx ? null : NGINX_MISSING,
     handoff: null,
   }
   try {
     const l7 = await startL7Node(docroot)
-    const peer = nginx ? await startNginx(nginx, docroot, dir) : null
+    const peer = nginx ? await startNginx({ nginx, docroot, dir }) : null
     try {
       for (const size of sizes) {
         const path = `/${size}.bin`

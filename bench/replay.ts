@@ -7,17 +7,16 @@
 // start-up included), divided by the requests it completed. nginx and the generators are
 // pinned to different cores when there are at least two. Figures, not assertions: on a
 // shared machine only ratios within one run mean something.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stopChild } from '../service/core/child-process.js'
+import { canRun, pinnedArgv } from '../service/core/child-process.js'
 import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
-import { freePort } from '../service/cluster/ports.js'
-import { findNginx } from './node.js'
+import { findNginx, NGINX_MISSING, startNginx, type RunningNginx } from './peers/nginx.js'
+import { parseWrkSummary, WRK_MISSING, wrkCommand } from './peers/wrk.js'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url))
@@ -79,10 +78,6 @@ interface Measured {
   cpuUs: number
 }
 
-function available(command: string, args: string[]): boolean {
-  return !spawnSync(command, args, { stdio: 'ignore' }).error
-}
-
 /**
  * Runs a command under bash and reads `times` after it exits: the second line is the user and
  * system time of bash's waited-for children, i.e. the tool and everything it started.
@@ -92,7 +87,7 @@ async function runMeasured(command: string[], dir: string, name: string, cpu: nu
   const err = join(dir, `${name}.err`)
   const script = 'out=$1; err=$2; limit=$3; shift 3; timeout -k 5 "$limit" "$@" >"$out" 2>"$err"; rc=$?; times; exit $rc'
   const bash = ['bash', '-c', script, 'bash', out, err, String(limitS), ...command]
-  const argv = cpu === undefined ? bash : ['taskset', '-c', String(cpu), ...bash]
+  const argv = pinnedArgv(bash, cpu)
   const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
   let times = ''
   proc.stdout.on('data', (chunk) => (times += chunk))
@@ -102,57 +97,6 @@ async function runMeasured(command: string[], dir: string, name: string, cpu: nu
   const [, userMin, userSec, sysMin, sysSec] = clock[1]
   const cpuUs = Math.round((Number(userMin) * 60 + Number(userSec) + Number(sysMin) * 60 + Number(sysSec)) * 1e6)
   return { code, stdout: await readFile(out, 'utf8'), stderr: await readFile(err, 'utf8'), cpuUs }
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`nginx: nothing listening on port ${port} after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** nginx, one worker process, serving `docroot` on a free port, optionally pinned to a core. */
-async function startNginx(nginx: string, docroot: string, dir: string, cpu: number | undefined): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort()
-  const temp = join(dir, 'nginx-tmp')
-  await mkdir(temp, { recursive: true })
-  const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  keepalive_timeout 65;
-  default_type text/html;
-  client_body_temp_path ${temp}/body;
-  proxy_temp_path ${temp}/proxy;
-  fastcgi_temp_path ${temp}/fastcgi;
-  uwsgi_temp_path ${temp}/uwsgi;
-  scgi_temp_path ${temp}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${docroot};
-  }
-}
-`
-  await writeFile(join(dir, 'nginx.conf'), conf)
-  const args = ['-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')]
-  const argv = cpu === undefined ? [nginx, ...args] : ['taskset', '-c', String(cpu), nginx, ...args]
-  const proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore' })
-  await Promise.race([
-    waitForPort(port),
-    once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`))),
-  ])
-  return { port, proc }
 }
 
 function figures(tool: string, command: string[], run: Measured, requests: number, errors: number, rps: number): ToolFigures {
@@ -174,31 +118,28 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
   if (!(connections >= 1)) throw new InvalidArgumentError(`connections must be >= 1, got ${connections}`)
   const log = options.log ?? (() => {})
   const nginx = findNginx()
-  if (!nginx) throw new MissingDependencyError('nginx is not installed (Debian: apt-get install -y nginx-light): the benchmark needs it as the server')
-  if (!available('bash', ['-c', 'times'])) throw new MissingDependencyError('bash is needed to read the generators\' CPU times')
+  if (!nginx) throw new MissingDependencyError(`${NGINX_MISSING}: the benchmark needs it as the server`)
+  if (!canRun('bash', ['-c', 'times'])) throw new MissingDependencyError('bash is needed to read the generators\' CPU times')
   const missing: string[] = []
-  const hasWrk = available('wrk', ['-v'])
-  if (!hasWrk) missing.push('wrk is not installed (Debian: apt-get install -y wrk)')
-  const hasAutocannon = available(process.execPath, [AUTOCANNON, '--version'])
+  const hasWrk = canRun('wrk', ['-v'])
+  if (!hasWrk) missing.push(WRK_MISSING)
+  const hasAutocannon = canRun(process.execPath, [AUTOCANNON, '--version'])
   if (!hasAutocannon) missing.push(`autocannon is not installed (${AUTOCANNON}; it is a devDependency: npm install)`)
 
   const cpus = availableParallelism()
-  const pin = (options.pin ?? true) && cpus >= 2 && available('taskset', ['-c', '0', 'true'])
+  const pin = (options.pin ?? true) && cpus >= 2 && canRun('taskset', ['-c', '0', 'true'])
   const serverCpu = pin ? cpus - 1 : undefined
   const generatorCpu = pin ? 0 : undefined
   const pinning = pin ? `nginx on cpu ${serverCpu}, generators on cpu ${generatorCpu}` : cpus < 2 ? 'none (one cpu)' : 'none'
 
   const dir = await mkdtemp(join(tmpdir(), 'l7-bench-replay-'))
-  let server: ChildProcess | undefined
+  let server: RunningNginx | undefined
   try {
-    // nginx started as root runs its worker as nobody: the file must be readable to it.
-    await chmod(dir, 0o755)
     const docroot = join(dir, 'www')
     await mkdir(docroot, { mode: 0o755 })
     await writeFile(join(docroot, 'index.html'), 'x'.repeat(FILE_BYTES), { mode: 0o644 })
-    const started = await startNginx(nginx, docroot, dir, serverCpu)
-    server = started.proc
-    const origin = `http://127.0.0.1:${started.port}`
+    server = await startNginx({ nginx, docroot, dir, cpu: serverCpu })
+    const origin = `http://127.0.0.1:${server.port}`
     const url = `${origin}/index.html`
     const trace = join(dir, 'trace.l7')
     await writeFile(trace, '#l7-trace 1\n0 0 GET /index.html -\n')
@@ -207,15 +148,11 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
     log(`nginx (1 worker) on ${origin}; ${pinning}; ${rounds} rounds of ${durationS} s per generator, ${connections} connections`)
 
     const runWrk = async (): Promise<ToolFigures | string> => {
-      const command = ['wrk', '-t1', `-c${connections}`, `-d${durationS}s`, url]
+      const command = wrkCommand(url, { threads: 1, connections, duration: durationS })
       const run = await runMeasured(command, dir, 'wrk', generatorCpu, limitS)
-      const total = /(\d+) requests in ([\d.]+)(ms|s|m)/.exec(run.stdout)
-      if (run.code !== 0 || !total) return `wrk failed (exit ${run.code}): ${run.stderr.trim() || run.stdout.trim()}`
-      const seconds = Number(total[2]) * ({ ms: 0.001, s: 1, m: 60 } as const)[total[3] as 'ms' | 's' | 'm']
-      const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(run.stdout)
-      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(run.stdout)
-      const errors = (non2xx ? Number(non2xx[1]) : 0) + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0)
-      return figures('wrk', command, run, Number(total[1]), errors, Number(total[1]) / seconds)
+      const summary = run.code === 0 ? parseWrkSummary(run.stdout) : null
+      if (!summary) return `wrk failed (exit ${run.code}): ${run.stderr.trim() || run.stdout.trim()}`
+      return figures('wrk', command, run, summary.requests, summary.errors, summary.requests / summary.seconds)
     }
 
     const runAutocannon = async (): Promise<ToolFigures | string> => {
@@ -311,7 +248,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       missing,
     }
   } finally {
-    if (server) await stopChild(server, 'SIGQUIT')
+    await server?.stop()
     await rm(dir, { recursive: true, force: true })
   }
 }

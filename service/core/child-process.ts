@@ -1,8 +1,9 @@
 // Child-process plumbing shared by the cluster, the benchmarks and their peers: waiting for a
 // typed IPC message from a child (failing when it reports failure, exits or takes too long),
-// and stopping a child (a signal, then SIGKILL when it does not exit in time).
+// stopping a child (a signal, then SIGKILL when it does not exit in time), and starting tools
+// (whether one is installed; pinning it to a core).
 
-import type { ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 
 /** Why a child did not send the message waited for. */
@@ -51,4 +52,14 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
   await exited
   clearTimeout(timer)
+}
+
+/** Whether `command args` can be started at all (an installed tool; its exit code does not matter). */
+export function canRun(command: string, args: string[]): boolean {
+  return !spawnSync(command, args, { stdio: 'ignore' }).error
+}
+
+/** `argv` run through taskset on core `cpu`, or unchanged when no core is given. */
+export function pinnedArgv(argv: string[], cpu: number | undefined): string[] {
+  return cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv]
 }

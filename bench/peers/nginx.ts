@@ -1,0 +1,96 @@
+// nginx as the benchmarks' peer web server: one worker process serving a document root on a
+// free port of 127.0.0.1, optionally pinned to one core, stopped gracefully (SIGQUIT).
+
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { join } from 'node:path'
+import { canRun, pinnedArgv, stopChild } from '../../service/core/child-process.js'
+import { freePort } from '../../service/cluster/ports.js'
+
+export const NGINX_MISSING = 'nginx is not installed (Debian: apt-get install -y nginx-light)'
+
+/** The nginx binary (it may be outside a non-root PATH), or null when it is not installed. */
+export function findNginx(): string | null {
+  for (const candidate of ['nginx', '/usr/sbin/nginx']) if (canRun(candidate, ['-v'])) return candidate
+  return null
+}
+
+export interface NginxOptions {
+  /** The binary, from findNginx(). */
+  nginx: string
+  docroot: string
+  /** A private directory for the configuration, logs, pid file and temp files. */
+  dir: string
+  /** Pin nginx to this core (taskset); undefined: not pinned. */
+  cpu?: number
+}
+
+export interface RunningNginx {
+  port: number
+  stop(): Promise<void>
+}
+
+export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
+  const { nginx, docroot, dir } = options
+  const port = await freePort()
+  // nginx started as root runs its worker as nobody: the directory (and docroot below it)
+  // must be readable to it, or every answer is a 403.
+  await chmod(dir, 0o755)
+  const temp = join(dir, 'nginx-tmp')
+  await mkdir(temp, { recursive: true })
+  // One worker, no access log; keep-alive connections are not recycled during a run.
+  // sendfile on (with tcp_nopush): nginx as it is deployed to serve static files, so that l7
+  // is compared with the peer at its best, not with a copy loop through user space.
+  // Files are application/octet-stream but .html (no mime.types include: nothing else to load).
+  const conf = `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 10000000;
+  keepalive_timeout 65;
+  types { text/html html; }
+  default_type application/octet-stream;
+  client_body_temp_path ${temp}/body;
+  proxy_temp_path ${temp}/proxy;
+  fastcgi_temp_path ${temp}/fastcgi;
+  uwsgi_temp_path ${temp}/uwsgi;
+  scgi_temp_path ${temp}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${docroot};
+  }
+}
+`
+  await writeFile(join(dir, 'nginx.conf'), conf)
+  const argv = pinnedArgv([nginx, '-p', dir, '-e', join(dir, 'nginx-error.log'), '-c', join(dir, 'nginx.conf')], options.cpu)
+  const proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore' })
+  const exited = once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`)))
+  try {
+    await Promise.race([waitForPort(port), exited])
+  } catch (err) {
+    await stopChild(proc, 'SIGQUIT')
+    throw err
+  }
+  return { port, stop: () => stopChild(proc, 'SIGQUIT') }
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > until) throw new Error(`nginx: nothing listening on port ${port} after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
