@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { startCluster } from '../../service/cluster/cluster.js'
 import { watchClusterStatus } from '../../service/cluster/status.js'
-import { parseDiskModel } from '../../service/node/disk.js'
+import { diskFlag, parseDiskFlag } from '../flags.js'
 import { POLICY_NAMES, type PolicyName } from '../../service/policy/types.js'
 
 export default class Cluster extends Command {
@@ -25,7 +25,7 @@ export default class Cluster extends Command {
     port: Flags.integer({ description: 'dispatcher port; nodes use port+1..port+N; 0 = all ephemeral', default: 8080, min: 0, max: 65535 }),
     host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
     'cache-mb': Flags.integer({ description: 'content cache per node, MiB', default: 32, min: 0 }),
-    disk: Flags.string({ description: 'emulate a disk for cache misses, e.g. seek=8ms,mbps=20 (off by default)' }),
+    disk: diskFlag,
     handoff: Flags.string({ description: 'handoff mechanism: relay over keep-alive pools, or fd (pass the client socket)', default: 'relay', options: ['relay', 'fd'] }),
     token: Flags.string({ description: 'cluster token (default: random)', env: 'L7_TOKEN' }),
   }
@@ -41,7 +41,7 @@ export default class Cluster extends Command {
       port: flags.port,
       host: flags.host,
       cacheBytes: flags['cache-mb'] * 1024 * 1024,
-      disk: flags.disk ? parseDiskModel(flags.disk) : null,
+      disk: parseDiskFlag(flags.disk),
       handoff: flags.handoff as 'relay' | 'fd',
       token: flags.token,
     })

@@ -2,10 +2,8 @@ import { Command, Flags } from '@oclif/core'
 import { L7Error } from '../../service/core/errors.js'
 import { DEFAULT_EXPERIMENT, runExperiment } from '../../service/experiment/index.js'
 import { formatExperimentTable, writeExperimentHtml } from '../../service/experiment/report.js'
-import { parseDiskModel } from '../../service/node/disk.js'
-import { checkPolicy } from '../../service/policy/params.js'
-import type { PolicyName } from '../../service/policy/types.js'
 import { parsePolicyParams, parseSeconds } from '../../service/sim/options.js'
+import { parseDiskFlag, parseNumber, parsePolicyList, parseSecondsOrZero } from '../flags.js'
 
 export default class Experiment extends Command {
   static override description =
@@ -42,18 +40,14 @@ export default class Experiment extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Experiment)
     try {
-      const policies = flags.policies.split(',').map((p) => p.trim()).filter((p) => p !== '')
-      for (const p of policies) checkPolicy(p)
-      const cacheMb = Number(flags['cache-mb'])
-      if (!(cacheMb >= 0)) this.error(`--cache-mb must be a number >= 0, got ${flags['cache-mb']}`)
       const report = await runExperiment({
         nodes: flags.nodes,
-        policies: policies as PolicyName[],
+        policies: parsePolicyList(flags.policies),
         users: flags.users,
         durationS: parseSeconds(flags.duration, '--duration'),
-        warmupS: flags.warmup === '0' ? 0 : parseSeconds(flags.warmup, '--warmup'),
-        cacheMb,
-        disk: flags.disk === 'none' ? null : parseDiskModel(flags.disk),
+        warmupS: parseSecondsOrZero(flags.warmup, '--warmup'),
+        cacheMb: parseNumber(flags['cache-mb'], '--cache-mb', { min: 0 }),
+        disk: parseDiskFlag(flags.disk),
         handoff: flags.handoff as 'relay' | 'fd',
         params: parsePolicyParams(flags.param),
         simulate: flags.simulate,

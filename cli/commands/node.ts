@@ -1,8 +1,8 @@
 import { Command, Flags } from '@oclif/core'
 import { parseListen } from '../../service/node/address.js'
-import { parseDiskModel } from '../../service/node/disk.js'
 import { startNode } from '../../service/node/node.js'
 import { createNodeLink } from '../../service/node/control-link.js'
+import { diskFlag, parseDiskFlag } from '../flags.js'
 
 export default class Node extends Command {
   static override description =
@@ -23,7 +23,7 @@ export default class Node extends Command {
     admin: Flags.integer({ description: 'admin port for /metrics and /healthz (0 = ephemeral)', default: 0, min: 0, max: 65535 }),
     docroot: Flags.directory({ description: 'document root to serve', required: true, exists: true }),
     'cache-mb': Flags.integer({ description: 'content cache size, MiB', default: 32, min: 0 }),
-    disk: Flags.string({ description: 'emulate a disk for cache misses, e.g. seek=8ms,mbps=20 (off by default)' }),
+    disk: diskFlag,
     token: Flags.string({ description: 'cluster token (registration, handoff credentials)', env: 'L7_TOKEN', default: '' }),
   }
 
@@ -39,7 +39,7 @@ export default class Node extends Command {
       advertise: flags.advertise,
       adminPort: flags.admin,
       cacheBytes: flags['cache-mb'] * 1024 * 1024,
-      disk: flags.disk ? parseDiskModel(flags.disk) : null,
+      disk: parseDiskFlag(flags.disk),
       token: flags.token,
       link: flags.dispatcher ? createNodeLink({ url: flags.dispatcher, token: flags.token }) : undefined,
     })

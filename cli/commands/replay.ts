@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises'
 import { Args, Command, Flags } from '@oclif/core'
-import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
+import { L7Error } from '../../service/core/errors.js'
 import { hgrmFromEncoded, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
 import { formatResultTable } from '../../service/replay/table.js'
 import { openReplaySource } from '../../service/replay/source.js'
 import { parseSeconds } from '../../service/sim/options.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
 import type { TraceFormat } from '../../service/trace/types.js'
+import { commaList, parseNumber, parseSecondsOrZero } from '../flags.js'
 
 export default class Replay extends Command {
   static override description =
@@ -83,19 +84,19 @@ export default class Replay extends Command {
           records: source.records,
           objects: source.objects,
           traceProblems: source.problems,
-          targets: flags.target.split(',').map((target) => target.trim()).filter((target) => target !== ''),
+          targets: commaList(flags.target),
           mode,
-          speed: number(flags.speed, '--speed'),
+          speed: parseNumber(flags.speed, '--speed', { above: 0 }),
           maxGapMs: flags['max-gap'] === undefined ? undefined : parseSeconds(flags['max-gap'], '--max-gap') * 1000,
-          rate: flags.rate === undefined ? undefined : number(flags.rate, '--rate'),
+          rate: flags.rate === undefined ? undefined : parseNumber(flags.rate, '--rate', { above: 0 }),
           arrivals: flags.arrivals as 'constant' | 'poisson',
           seed: flags.seed,
           users: flags.users,
-          offTimeMs: flags['off-time'] === undefined ? undefined : offTime(flags['off-time']),
+          offTimeMs: flags['off-time'] === undefined ? undefined : parseSecondsOrZero(flags['off-time'], '--off-time') * 1000,
           objectGapMs: parseSeconds(flags['object-gap'], '--object-gap') * 1000,
           durationS,
           requests: flags.requests,
-          warmupS: flags.warmup === '0' ? 0 : parseSeconds(flags.warmup, '--warmup'),
+          warmupS: parseSecondsOrZero(flags.warmup, '--warmup'),
           http10: flags['http1.0'],
           connections: flags.connections,
           pipelining: flags.pipelining,
@@ -122,16 +123,6 @@ export default class Replay extends Command {
       throw err
     }
   }
-}
-
-function number(text: string, what: string): number {
-  const value = Number(text)
-  if (text.trim() === '' || !(value > 0)) throw new InvalidArgumentError(`${what} must be a number above 0, got "${text}"`)
-  return value
-}
-
-function offTime(text: string): number {
-  return text.trim() === '0' ? 0 : parseSeconds(text, '--off-time') * 1000
 }
 
 /** One self-rewriting line on stderr (a TTY): a bar when the run's length is known. */

@@ -1,7 +1,5 @@
 import { Command, Flags } from '@oclif/core'
 import { L7Error } from '../../service/core/errors.js'
-import { checkPolicy } from '../../service/policy/params.js'
-import type { PolicyName } from '../../service/policy/types.js'
 import {
   DEFAULT_SIMULATE,
   SEED_PRESET,
@@ -15,6 +13,7 @@ import {
   type SimResult,
   type SimWorkload,
 } from '../../service/sim/index.js'
+import { parseNumber, parsePolicyList, parseSecondsOrZero } from '../flags.js'
 
 export default class Simulate extends Command {
   static override description =
@@ -54,12 +53,9 @@ export default class Simulate extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Simulate)
     try {
-      const policies = flags.policy.split(',').map((p) => p.trim()).filter((p) => p !== '')
-      for (const p of policies) checkPolicy(p)
-      const cacheMb = Number(flags['cache-mb'])
-      if (!(cacheMb >= 0)) this.error(`--cache-mb must be a number >= 0, got ${flags['cache-mb']}`)
-      const zipf = flags.zipf === undefined ? undefined : Number(flags.zipf)
-      if (zipf !== undefined && !(zipf > 0)) this.error(`--zipf must be a number above 0, got ${flags.zipf}`)
+      const policies = parsePolicyList(flags.policy)
+      const cacheMb = parseNumber(flags['cache-mb'], '--cache-mb', { min: 0 })
+      const zipf = flags.zipf === undefined ? undefined : parseNumber(flags.zipf, '--zipf', { above: 0 })
       const workload: SimWorkload = flags.trace
         ? await traceWorkload(flags.trace)
         : surgeWorkload({ preset: flags.preset, files: flags.files, requests: flags.requests, seed: flags['surge-seed'], zipf })
@@ -68,7 +64,7 @@ export default class Simulate extends Command {
         users: flags.users,
         cacheMb,
         durationSeconds: parseSeconds(flags.duration, '--duration'),
-        warmupSeconds: flags.warmup === '0' ? 0 : parseSeconds(flags.warmup, '--warmup'),
+        warmupSeconds: parseSecondsOrZero(flags.warmup, '--warmup'),
         seed: flags.seed,
         impl: flags.impl as 'wasm' | 'ts',
         prewarm: !flags.cold,
@@ -77,7 +73,7 @@ export default class Simulate extends Command {
         params: parsePolicyParams(flags.param),
       }
       const results: SimResult[] = []
-      for (const policy of policies as PolicyName[]) {
+      for (const policy of policies) {
         results.push(simulatePolicy(policy, workload, options))
         if (!flags.json && process.stderr.isTTY) process.stderr.write(`\r${policy} done`)
       }

@@ -1,7 +1,8 @@
 import { Command, Flags } from '@oclif/core'
 import { formatDispatcherBench, runDispatcherBench } from '../../../bench/dispatcher.js'
-import { MissingDependencyError } from '../../../service/core/errors.js'
+import { L7Error, MissingDependencyError } from '../../../service/core/errors.js'
 import { POLICY_NAMES, type PolicyName } from '../../../service/policy/types.js'
+import { parseNumber, parseNumberList } from '../../flags.js'
 
 export default class BenchDispatcher extends Command {
   static override description =
@@ -36,15 +37,11 @@ export default class BenchDispatcher extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchDispatcher)
-    const nodes = flags.nodes.split(',').map((s) => Number(s.trim()))
-    if (nodes.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) this.error(`--nodes: expected comma-separated counts from 1 to 64, got "${flags.nodes}"`, { exit: 2 })
-    const zipf = Number(flags.zipf)
-    if (!Number.isFinite(zipf) || zipf < 0) this.error(`--zipf: expected a number >= 0, got "${flags.zipf}"`, { exit: 2 })
     try {
       const result = await runDispatcherBench({
         policy: flags.policy as PolicyName,
         impl: flags.impl as 'wasm' | 'ts',
-        nodes,
+        nodes: parseNumberList(flags.nodes, '--nodes', { integer: true, min: 1, max: 64 }),
         processes: flags.processes,
         concurrency: flags.concurrency,
         warmupSeconds: flags.warmup,
@@ -53,12 +50,13 @@ export default class BenchDispatcher extends Command {
         offeredNodes: flags['offered-nodes'],
         batchingModes: flags.batching === 'both' ? [true, false] : [flags.batching === 'on'],
         targets: flags.targets,
-        zipfExponent: zipf,
+        zipfExponent: parseNumber(flags.zipf, '--zipf', { min: 0 }),
         log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
       })
       this.log(flags.json ? JSON.stringify(result, null, 2) : formatDispatcherBench(result))
     } catch (err) {
       if (err instanceof MissingDependencyError) this.error(err.message, { exit: 3 })
+      if (err instanceof L7Error) this.error(err.message, { exit: 2 })
       throw err
     }
   }

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { formatNodeBench, runNodeBench } from '../../../bench/node.js'
-import { MissingDependencyError } from '../../../service/core/errors.js'
+import { L7Error, MissingDependencyError } from '../../../service/core/errors.js'
+import { parseNumberList } from '../../flags.js'
 
 export default class BenchNode extends Command {
   static override description =
@@ -22,9 +23,8 @@ export default class BenchNode extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchNode)
-    const sizes = flags.sizes.split(',').map((s) => Number(s.trim()))
-    if (sizes.some((s) => !Number.isInteger(s) || s < 0)) this.error(`--sizes: expected comma-separated byte counts, got "${flags.sizes}"`, { exit: 2 })
     try {
+      const sizes = parseNumberList(flags.sizes, '--sizes', { integer: true, min: 0 })
       const result = await runNodeBench({
         duration: flags.duration,
         connections: flags.connections,
@@ -37,6 +37,7 @@ export default class BenchNode extends Command {
       this.log(flags.json ? JSON.stringify(result, null, 2) : formatNodeBench(result))
     } catch (err) {
       if (err instanceof MissingDependencyError) this.error(err.message, { exit: 3 })
+      if (err instanceof L7Error) this.error(err.message, { exit: 2 })
       throw err
     }
   }

@@ -1,16 +1,8 @@
 import { Command, Flags } from '@oclif/core'
 import { DEFAULT_PAPER_OPTIONS, runPaperBench } from '../../../bench/paper.js'
 import { L7Error } from '../../../service/core/errors.js'
-import { checkPolicy } from '../../../service/policy/params.js'
-import type { PolicyName } from '../../../service/policy/types.js'
 import { parseSeconds } from '../../../service/sim/options.js'
-
-const list = (text: string, what: string): number[] =>
-  text.split(',').map((s) => {
-    const n = Number(s.trim())
-    if (!(n >= 0) || s.trim() === '') throw new L7Error('L7_INVALID_ARGUMENT', `${what}: "${s}" is not a number`)
-    return n
-  })
+import { parseNumberList, parsePolicyList } from '../../flags.js'
 
 export default class BenchPaper extends Command {
   static override description =
@@ -37,13 +29,11 @@ export default class BenchPaper extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchPaper)
     try {
-      const policies = flags.policy.split(',').map((p) => p.trim())
-      for (const p of policies) checkPolicy(p)
       const report = await runPaperBench({
-        nodes: list(flags.nodes, '--nodes'),
-        users: list(flags.users, '--users'),
-        policies: policies as PolicyName[],
-        cachesMb: list(flags['cache-mb'], '--cache-mb'),
+        nodes: parseNumberList(flags.nodes, '--nodes', { min: 0 }),
+        users: parseNumberList(flags.users, '--users', { min: 0 }),
+        policies: parsePolicyList(flags.policy),
+        cachesMb: parseNumberList(flags['cache-mb'], '--cache-mb', { min: 0 }),
         durationSeconds: parseSeconds(flags.duration, '--duration'),
         warmupSeconds: parseSeconds(flags.warmup, '--warmup'),
         seed: flags.seed,

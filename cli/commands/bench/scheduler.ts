@@ -2,11 +2,7 @@ import { Command, Flags } from '@oclif/core'
 import { calibrate, checkOptions, FULL_OPTIONS, formatTable, goalLines, QUICK_OPTIONS, ratios, runSchedulerBench, type Impl, type SchedulerBenchOptions } from '../../../bench/scheduler.js'
 import { L7Error } from '../../../service/core/errors.js'
 import type { PolicyName } from '../../../service/policy/types.js'
-
-const numbers = (text: string | undefined, fallback: number[]): number[] =>
-  text === undefined ? fallback : text.split(',').map((s) => Number(s.trim()))
-const names = <T extends string>(text: string | undefined, fallback: T[]): T[] =>
-  text === undefined ? fallback : (text.split(',').map((s) => s.trim()) as T[])
+import { commaList, parseNumber, parseNumberList } from '../../flags.js'
 
 export default class BenchScheduler extends Command {
   static override description =
@@ -36,19 +32,19 @@ export default class BenchScheduler extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchScheduler)
     const base = flags.quick ? QUICK_OPTIONS : FULL_OPTIONS
-    const options: SchedulerBenchOptions = {
-      ...base,
-      policies: names<PolicyName>(flags.policy, base.policies),
-      impls: names<Impl>(flags.impl, base.impls),
-      batches: numbers(flags.batch, base.batches),
-      nodes: numbers(flags.nodes, base.nodes),
-      targets: numbers(flags.targets, base.targets),
-      decisions: flags.decisions ?? base.decisions,
-      repeats: flags.repeats ?? base.repeats,
-      zipfAlpha: Number(flags.zipf),
-    }
-    if (!(options.zipfAlpha >= 0)) this.error(`--zipf must be a number >= 0, got ${flags.zipf}`, { exit: 2 })
     try {
+      // Lists are checked by checkOptions (policies and implementations known, counts in range).
+      const options: SchedulerBenchOptions = {
+        ...base,
+        policies: flags.policy === undefined ? base.policies : (commaList(flags.policy) as PolicyName[]),
+        impls: flags.impl === undefined ? base.impls : (commaList(flags.impl) as Impl[]),
+        batches: flags.batch === undefined ? base.batches : parseNumberList(flags.batch, '--batch'),
+        nodes: flags.nodes === undefined ? base.nodes : parseNumberList(flags.nodes, '--nodes'),
+        targets: flags.targets === undefined ? base.targets : parseNumberList(flags.targets, '--targets'),
+        decisions: flags.decisions ?? base.decisions,
+        repeats: flags.repeats ?? base.repeats,
+        zipfAlpha: parseNumber(flags.zipf, '--zipf', { min: 0 }),
+      }
       checkOptions(options)
       const progress = !flags.json && process.stderr.isTTY
       const calibrationNs = calibrate()
