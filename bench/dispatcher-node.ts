@@ -80,11 +80,24 @@ async function run(config: NodeChildConfig): Promise<ChildMessage> {
   let cursor = config.seed & mask
 
   const finished = new Promise<void>((resolve) => setTimeout(resolve, config.warmupMs + config.durationMs))
-  const answered = (sentAt: number, now: number) => {
-    if (now >= measureFrom && now < stopAt) {
-      completed++
-      recordMs(histogram, now - sentAt)
-    }
+  /** One decision: assign the next target, record the round trip (when measured), report the request done. */
+  const decide = (client: ControlClient, onAnswered?: () => void): void => {
+    const hash = hashes[cursor++ & mask]
+    const sentAt = performance.now()
+    client.assign(hash).then(
+      (node) => {
+        const now = performance.now()
+        if (now >= measureFrom && now < stopAt) {
+          completed++
+          recordMs(histogram, now - sentAt)
+        }
+        client.done(hash, node)
+        onAnswered?.()
+      },
+      () => {
+        if (running) errors++ // closing at the end rejects what is still outstanding
+      },
+    )
   }
 
   if (config.mode === 'closed') {
@@ -92,19 +105,7 @@ async function run(config: NodeChildConfig): Promise<ChildMessage> {
     for (const client of clients) {
       for (let slot = 0; slot < config.concurrency; slot++) {
         const issue = (): void => {
-          if (!running) return
-          const hash = hashes[cursor++ & mask]
-          const sentAt = performance.now()
-          client.assign(hash).then(
-            (node) => {
-              answered(sentAt, performance.now())
-              client.done(hash, node)
-              issue()
-            },
-            () => {
-              if (running) errors++ // closing at the end rejects what is still outstanding
-            },
-          )
+          if (running) decide(client, issue)
         }
         issue()
       }
@@ -121,17 +122,7 @@ async function run(config: NodeChildConfig): Promise<ChildMessage> {
       clients.forEach((client, k) => {
         while (start + issued[k] * intervalMs <= now) {
           issued[k]++
-          const hash = hashes[cursor++ & mask]
-          const sentAt = performance.now()
-          client.assign(hash).then(
-            (node) => {
-              answered(sentAt, performance.now())
-              client.done(hash, node)
-            },
-            () => {
-              if (running) errors++ // closing at the end rejects what is still outstanding
-            },
-          )
+          decide(client)
         }
       })
       setTimeout(tick, 1)
