@@ -4,23 +4,17 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readTrace } from '../trace/reader.js'
 import type { TraceRecord } from '../trace/types.js'
 import { loadWorkload, readFileSet, writeWorkloadDir, TRACE_FILE } from './directory.js'
 import { readSurgeFiles } from './files.js'
 import { generateSurge } from './generate.js'
 import { materialize } from './materialize.js'
 import { surgeTraceRecords } from './users.js'
+import { readAllRecords } from '../trace/testing.js'
 
 const root = mkdtempSync(join(tmpdir(), 'l7-surge-dir-'))
 // dist/service/surge -> the repo root, where traces/surge-sample is shipped
 const sample = resolve(dirname(fileURLToPath(import.meta.url)), '../../../traces/surge-sample')
-
-async function collect(path: string, format?: 'surge' | 'l7'): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = []
-  for await (const r of readTrace(path, { format })) out.push(r)
-  return out
-}
 
 test('same seed gives byte-identical files; another seed does not', async () => {
   const params = { files: 300, requests: 3000, seed: 21 }
@@ -43,8 +37,8 @@ test('round trip: generate -> SURGE files -> read back -> the same requests', as
   assert.equal(back.files, workload.files)
   assert.equal(back.objects, workload.objects)
   assert.equal(back.refs, workload.refs)
-  const fromSurge = await collect(dir, 'surge')
-  const fromTrace = await collect(join(dir, TRACE_FILE))
+  const fromSurge = await readAllRecords(dir, { format: 'surge' })
+  const fromTrace = await readAllRecords(join(dir, TRACE_FILE))
   const expanded = workload.sequence.flatMap((o) => workload.objects[o].map((f) => `/${f}.txt ${workload.files[f].size}`))
   assert.is(fromTrace.length, expanded.length)
   assert.equal(fromSurge.map((r) => `${r.url} ${r.size}`), expanded)

@@ -5,15 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { TraceParseError } from '../core/errors.js'
-import { L7_HEADER, detectFormatFromLines, formatTraceRecord, readTrace, writeTrace, type TraceProblem, type TraceRecord } from './index.js'
+import { L7_HEADER, detectFormatFromLines, formatTraceRecord, writeTrace, type TraceProblem, type TraceRecord } from './index.js'
+import { readAllRecords } from './testing.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'l7-trace-reader-'))
-
-async function collect(path: string, options: Parameters<typeof readTrace>[1] = {}): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = []
-  for await (const r of readTrace(path, options)) out.push(r)
-  return out
-}
 
 const sample: TraceRecord[] = [
   { timeUs: 0, user: 0, method: 'GET', url: '/1.txt', size: 100, status: 0, line: 2 },
@@ -24,7 +19,7 @@ const sample: TraceRecord[] = [
 test('our format: write then read gives the same records (spaces in URLs percent-encoded)', async () => {
   const path = join(dir, 'a.l7')
   assert.is(await writeTrace(path, sample), 3)
-  const back = await collect(path)
+  const back = await readAllRecords(path)
   assert.equal(back.map((r) => r.url), ['/1.txt', '/cgi-bin/a%20b?x=1', '/%41'])
   assert.equal(back.map((r) => ({ ...r, url: '' })), sample.map((r) => ({ ...r, url: '' })))
   assert.is(formatTraceRecord(sample[1]), '1500 3 POST /cgi-bin/a%20b?x=1 - 200')
@@ -34,11 +29,11 @@ test('bad lines are reported with 1-based line numbers and skipped; strict throw
   const path = join(dir, 'bad.l7')
   writeFileSync(path, [L7_HEADER, '0 0 GET /a 10', 'garbage', '', '# comment', '5 1 GET /b x', '7 1 GET /c 3 200', ''].join('\n'))
   const problems: TraceProblem[] = []
-  const records = await collect(path, { onProblem: (p) => problems.push(p) })
+  const records = await readAllRecords(path, { onProblem: (p) => problems.push(p) })
   assert.equal(records.map((r) => [r.url, r.line]), [['/a', 2], ['/c', 7]])
   assert.equal(problems.map((p) => p.line), [3, 6])
   try {
-    await collect(path, { strict: true })
+    await readAllRecords(path, { strict: true })
     assert.unreachable('strict mode must throw')
   } catch (err) {
     assert.instance(err, TraceParseError)
@@ -51,7 +46,7 @@ test('gzip is detected by magic bytes, whatever the name; CRLF lines are read', 
     'h2 - frank [10/Oct/2000:13:55:38 -0700] "GET /a%20b HTTP/1.1" 404 -'].join('\r\n') + '\r\n'
   const path = join(dir, 'access.log')
   writeFileSync(path, gzipSync(text))
-  const records = await collect(path)
+  const records = await readAllRecords(path)
   assert.equal(records.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]), [
     [0, 0, 'GET', '/apache_pb.gif', 2326, 200],
     [2_000_000, 1, 'GET', '/a%20b', -1, 404],
@@ -68,7 +63,7 @@ test('EPA: [DD:HH:MM:SS], URLs with spaces, bytes `-` or missing, quotes inside 
     'd.e [1995-08-30] "GET /" 200 5',
   ].join('\n'))
   const problems: TraceProblem[] = []
-  const records = await collect(path, { onProblem: (p) => problems.push(p) })
+  const records = await readAllRecords(path, { onProblem: (p) => problems.push(p) })
   assert.equal(records.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]), [
     [0, 0, 'GET', '/x y.html', 10, 200],
     [2_000_000, 1, 'POST', '/cgi-bin/q"x', -1, 302],
@@ -81,7 +76,7 @@ test('EPA: [DD:HH:MM:SS], URLs with spaces, bytes `-` or missing, quotes inside 
 test('EPA: a log that crosses a month end (day 31 -> 01) goes on into the next month', async () => {
   const path = join(dir, 'epa-month.log')
   writeFileSync(path, ['h [31:23:59:59] "GET /a HTTP/1.0" 200 1', 'h [01:00:00:01] "GET /b HTTP/1.0" 200 1'].join('\n'))
-  const records = await collect(path, { epa: { year: 1995, month: 12, utcOffsetMinutes: 0 } })
+  const records = await readAllRecords(path, { epa: { year: 1995, month: 12, utcOffsetMinutes: 0 } })
   assert.equal(records.map((r) => r.timeUs), [0, 2_000_000])
 })
 
@@ -94,7 +89,7 @@ test('CLF: the same date in another zone is another time; a bad zone is a bad li
     'h - - [10/Oct/2000:13:5x:36 +0000] "GET /d HTTP/1.0" 200 1',
   ].join('\n'))
   const problems: TraceProblem[] = []
-  const records = await collect(path, { format: 'clf', onProblem: (p) => problems.push(p) })
+  const records = await readAllRecords(path, { format: 'clf', onProblem: (p) => problems.push(p) })
   assert.equal(records.map((r) => r.timeUs), [0, -7 * 3600e6])
   assert.equal(problems.map((p) => p.line), [3, 4])
 })

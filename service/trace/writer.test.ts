@@ -10,17 +10,11 @@ import { writeSurgeFiles } from '../surge/files.js'
 import { convertTrace } from './convert.js'
 import { formatTraceRecord, parseL7Line } from './l7-format.js'
 import { MAX_LINE_BYTES } from './lines.js'
-import { readTrace } from './reader.js'
 import type { TraceFormat, TraceProblem, TraceRecord } from './types.js'
 import { writeTrace } from './writer.js'
+import { readAllRecords } from './testing.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'l7-trace-writer-'))
-
-async function collect(path: string, options: Parameters<typeof readTrace>[1] = {}): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = []
-  for await (const r of readTrace(path, options)) out.push(r)
-  return out
-}
 
 const records: TraceRecord[] = [
   { timeUs: 0, user: 0, method: 'GET', url: '/index.html', size: 5120, status: 200, line: 0 },
@@ -55,7 +49,7 @@ for (const format of ['clf', 'combined', 'epa'] as TraceFormat[]) {
   test(`${format}: written lines read back to the same requests`, async () => {
     const path = join(dir, `out.${format}`)
     await writeTrace(path, records, { format: format as 'clf' })
-    const back = await collect(path)
+    const back = await readAllRecords(path)
     assert.equal(
       back.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]),
       records.map((r) => [r.timeUs, r.user, r.method, r.url, r.size, r.status]),
@@ -77,7 +71,7 @@ test('lines across chunk boundaries and an overlong line', async () => {
   const path = join(dir, 'long.l7')
   writeFileSync(path, lines.join('\n'))
   const problems: TraceProblem[] = []
-  const back = await collect(path, { onProblem: (p) => problems.push(p) })
+  const back = await readAllRecords(path, { onProblem: (p) => problems.push(p) })
   assert.is(back.length, 30_000)
   assert.equal(problems.map((p) => p.line), [12_346])
   assert.is(back[12_345].line, 12_347)
@@ -90,11 +84,11 @@ test('SURGE name.txt: a bad object index is reported with its line, strict throw
   await writeSurgeFiles(surge, { files: [{ size: 10, group: 3 }, { size: 20, group: 1 }, { size: 30, group: 2 }], refs: [1, 1, 1], objects: [[0], [1, 2]] }, [1, 0])
   writeFileSync(join(surge, 'name.txt'), '1\n7\n0\n')
   const problems: TraceProblem[] = []
-  const back = await collect(surge, { onProblem: (p) => problems.push(p) })
+  const back = await readAllRecords(surge, { onProblem: (p) => problems.push(p) })
   assert.equal(back.map((r) => [r.url, r.size, r.line]), [['/1.txt', 20, 1], ['/2.txt', 30, 1], ['/0.txt', 10, 3]])
   assert.equal(problems.map((p) => p.line), [2])
   try {
-    await collect(join(surge, 'name.txt'), { strict: true })
+    await readAllRecords(join(surge, 'name.txt'), { strict: true })
     assert.unreachable()
   } catch (err) {
     assert.instance(err, TraceParseError)
@@ -106,7 +100,7 @@ test('convert: gzip in, CLF out, and back', async () => {
   writeFileSync(src, gzipSync(records.map(formatTraceRecord).join('\n') + '\n'))
   assert.is(await convertTrace(src, join(dir, 'c.log'), { to: 'clf' }), 3)
   assert.is(await convertTrace(join(dir, 'c.log'), join(dir, 'c.l7'), { to: 'l7' }), 3)
-  assert.equal((await collect(join(dir, 'c.l7'))).map((r) => r.url), records.map((r) => r.url))
+  assert.equal((await readAllRecords(join(dir, 'c.l7'))).map((r) => r.url), records.map((r) => r.url))
 })
 
 test.after(() => rmSync(dir, { recursive: true, force: true }))
