@@ -104,6 +104,10 @@ class ClusterModel {
   private readonly cpuBusy: Float64Array
   private readonly diskBusy: Float64Array
   private readonly linkBusy: Float64Array
+  // The time of the event being handled. Handlers read it here rather than take it as an
+  // argument: V8 boxes a floating-point argument (a heap allocation) on every call it does
+  // not inline, and most handlers are too large to inline; that was most of the garbage.
+  private now = 0.5 // not 0, so the field holds a double from the start (no map change later)
   private dispatcherFree = 0
   private dispatcherBusy = 0
   private roundRobin = 0
@@ -253,32 +257,33 @@ class ClusterModel {
       const t = t1 <= t2 ? t1 : t2
       if (t > limit || t === Infinity) break
       const event = t1 <= t2 ? queue.pop() : thinking.pop()
+      this.now = t
       const id = event >>> KIND_BITS
       switch (event & 7) {
         case ARRIVE:
-          this.startUserRequest(id, t)
+          this.startUserRequest(id)
           break
         case TRACE_ARRIVAL:
-          this.traceArrival(id, t)
+          this.traceArrival(id)
           break
         case PARSED:
-          this.enqueueForDispatcher(id, t)
+          this.enqueueForDispatcher(id)
           break
         case DECIDE:
-          this.decide(id, t)
+          this.decide(id)
           break
         case REPLY:
-          this.reply(id, t)
+          this.reply(id)
           break
         case SERVE:
-          this.serve(id, t)
+          this.serve(id)
           break
         case DISK_DONE:
           this.caches[this.slotServer[id]].insert(this.slotFile[id])
-          this.transmit(id, t, 0)
+          this.transmit(id, 0)
           break
         case COMPLETE:
-          this.complete(id, t)
+          this.complete(id)
           break
       }
     }
@@ -314,7 +319,7 @@ class ClusterModel {
 
   // ---- arrival at the receiving node ----
 
-  private startUserRequest(user: number, t: number): void {
+  private startUserRequest(user: number): void {
     const w = this.w
     if (w.kind !== 'closed') return
     let object = this.ueObject[user]
@@ -325,10 +330,11 @@ class ClusterModel {
       this.ueFileIdx[user] = 0
     }
     this.slotFile[user] = w.objectFiles[w.objectStart[object] + this.ueFileIdx[user]]
-    this.arrive(user, t)
+    this.arrive(user)
   }
 
-  private traceArrival(index: number, t: number): void {
+  private traceArrival(index: number): void {
+    const t = this.now
     const w = this.w
     if (w.kind !== 'open') return
     if (index + 1 < w.arrivalUs.length && (!this.drain || w.arrivalUs[index + 1] <= this.endUs))
@@ -337,10 +343,11 @@ class ClusterModel {
     if (this.freeCount === 0) this.growSlots()
     const slot = this.freeSlots[--this.freeCount]
     this.slotFile[slot] = w.file[index]
-    this.arrive(slot, t)
+    this.arrive(slot)
   }
 
-  private arrive(slot: number, t: number): void {
+  private arrive(slot: number): void {
+    const t = this.now
     this.started++
     const node = this.roundRobin
     this.roundRobin = node + 1 === this.nodes ? 0 : node + 1
@@ -378,17 +385,17 @@ class ClusterModel {
 
   // ---- the dispatcher, with adaptive batching ----
 
-  private enqueueForDispatcher(slot: number, t: number): void {
+  private enqueueForDispatcher(slot: number): void {
     const node = this.slotRecv[slot]
     this.slotNext[slot] = -1
     if (this.pendTail[node] === -1) this.pendHead[node] = slot
     else this.slotNext[this.pendTail[node]] = slot
     this.pendTail[node] = slot
-    if (this.busyChannel[node] === 0) this.send(node, t)
+    if (this.busyChannel[node] === 0) this.send(node)
   }
 
   /** The node sends everything pending in one message; the next waits for the reply. */
-  private send(node: number, t: number): void {
+  private send(node: number): void {
     this.busyChannel[node] = 1
     this.flightHead[node] = this.pendHead[node]
     this.pendHead[node] = -1
@@ -406,7 +413,7 @@ class ClusterModel {
     this.obsLen[node] = 0
     for (let s = this.flightHead[node]; s !== -1; s = this.slotNext[s]) records++
 
-    this.queue.push(this.messageToDispatcher(node, t, records), (node << KIND_BITS) | DECIDE)
+    this.queue.push(this.messageToDispatcher(node, records), (node << KIND_BITS) | DECIDE)
   }
 
   /**
@@ -414,7 +421,8 @@ class ClusterModel {
    * delay departure), so frames reach the dispatcher in the order they are sent and its FIFO
    * stays exact. Returns when the dispatcher has processed it.
    */
-  private messageToDispatcher(node: number, t: number, records: number): number {
+  private messageToDispatcher(node: number, records: number): number {
+    const t = this.now
     this.cpu(node, t, this.nodeMessageUs)
     const arrival = t + this.latencyUs
     const start = arrival > this.dispatcherFree ? arrival : this.dispatcherFree
@@ -426,8 +434,8 @@ class ClusterModel {
   }
 
   /** The serving node reports a finished connection in a DONE frame (load -1; no answer). */
-  private sendDone(node: number, hash: number, t: number): void {
-    const processed = this.messageToDispatcher(node, t, 1)
+  private sendDone(node: number, hash: number): void {
+    const processed = this.messageToDispatcher(node, 1)
     if (this.inboxTail === this.inboxNode.length) this.growInbox()
     this.inboxNode[this.inboxTail] = node
     this.inboxHash[this.inboxTail] = hash
@@ -452,7 +460,8 @@ class ClusterModel {
   }
 
   /** Applies every DONE record the dispatcher has processed by t, in one done() call per batch. */
-  private applyDones(t: number): void {
+  private applyDones(): void {
+    const t = this.now
     const sched = this.sched
     const capacity = sched.params.batchCapacity
     const cols = sched.dones
@@ -472,10 +481,11 @@ class ClusterModel {
     }
   }
 
-  private decide(node: number, t: number): void {
+  private decide(node: number): void {
+    const t = this.now
     const sched = this.sched
     const capacity = sched.params.batchCapacity
-    this.applyDones(t)
+    this.applyDones()
     const obsLen = this.flightObsLen[node]
     if (obsLen > 0) {
       const hashes = this.flightObsHashes[node]
@@ -513,7 +523,8 @@ class ClusterModel {
     this.queue.push(t + this.latencyUs, (node << KIND_BITS) | REPLY)
   }
 
-  private reply(node: number, t: number): void {
+  private reply(node: number): void {
+    const t = this.now
     this.busyChannel[node] = 0
     this.cpu(node, t, this.nodeReplyUs)
     let slot = this.flightHead[node]
@@ -523,7 +534,7 @@ class ClusterModel {
       const target = this.slotServer[slot]
       if (target === node) {
         this.slotVia[slot] = VIA_SELF
-        this.serve(slot, t)
+        this.serve(slot)
       } else {
         this.slotVia[slot] = VIA_HANDOFF
         const sent = this.cpu(node, t, this.handoffSendUs)
@@ -531,12 +542,13 @@ class ClusterModel {
       }
       slot = next
     }
-    if (this.pendHead[node] !== -1) this.send(node, t)
+    if (this.pendHead[node] !== -1) this.send(node)
   }
 
   // ---- the serving node ----
 
-  private serve(slot: number, t: number): void {
+  private serve(slot: number): void {
+    const t = this.now
     const node = this.slotServer[slot]
     const file = this.slotFile[slot]
     this.active[node]++
@@ -545,7 +557,7 @@ class ClusterModel {
     const receiveCost = via === VIA_HANDOFF ? this.handoffRecvUs : 0
     if (this.caches[node].access(file)) {
       this.slotHit[slot] = 1
-      this.transmit(slot, t, receiveCost)
+      this.transmit(slot, receiveCost)
     } else {
       this.slotHit[slot] = 0
       // The read is issued once the CPU has taken the connection; the disk is FIFO too.
@@ -559,7 +571,8 @@ class ClusterModel {
   }
 
   /** CPU (send processing, teardown) and the link work in parallel; the response is done when both are. */
-  private transmit(slot: number, t: number, extraCpu: number): void {
+  private transmit(slot: number, extraCpu: number): void {
+    const t = this.now
     const node = this.slotServer[slot]
     const file = this.slotFile[slot]
     const cpuStart = t > this.cpuFree[node] ? t : this.cpuFree[node]
@@ -577,12 +590,13 @@ class ClusterModel {
     this.queue.push(cpuEnd > linkEnd ? cpuEnd : linkEnd, (slot << KIND_BITS) | COMPLETE)
   }
 
-  private complete(slot: number, t: number): void {
+  private complete(slot: number): void {
+    const t = this.now
     const node = this.slotServer[slot]
     this.active[node]--
     this.completed++
     const via = this.slotVia[slot]
-    if (via !== VIA_LOCAL) this.sendDone(node, this.hashes[this.slotFile[slot]], t)
+    if (via !== VIA_LOCAL) this.sendDone(node, this.hashes[this.slotFile[slot]])
     if (t >= this.warmupEndUs && t <= this.endUs) {
       this.measured++
       this.latency.record(t - this.slotStart[slot])
@@ -600,7 +614,7 @@ class ClusterModel {
       if (nextFile < files) {
         // Embedded files follow at once, one connection each (SURGE's HTTP/1.0 client).
         this.ueFileIdx[slot] = nextFile
-        if (!stopping) this.startUserRequest(slot, t)
+        if (!stopping) this.startUserRequest(slot)
       } else {
         this.ueObject[slot] = -1
         const next = t + w.offTimeUs(this.uniform)
