@@ -78,17 +78,3 @@ export async function httpGet(url: string): Promise<{ status: number; body: stri
     }).on('error', reject)
   })
 }
-
-/**
- * A port that was free a moment ago. Only for the restart test: uSockets sets SO_REUSEADDR only
- * when given a port number (not 0), and the restarted dispatcher must bind the same port while
- * the old connections sit in TIME_WAIT.
- */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net')
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
