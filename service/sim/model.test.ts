@@ -159,9 +159,10 @@ test('bad configuration is refused with a clear error', () => {
   )
 })
 
-test('speed: the model simulates at least 300,000 requests per second of CPU time (16 nodes, 7000 users)', () => {
+test('speed: the model simulates at least 400,000 requests per second of CPU time (16 nodes, 7000 users)', () => {
   // Measured per CPU second of this process, which a loaded shared machine does not distort
-  // as much as wall time; the wall figure is printed beside it. The first run warms the JIT.
+  // as much as wall time; the wall figure is printed beside it. The first run warms the JIT;
+  // the best of three runs is kept, because one short run is easily slowed by other jobs.
   const workload = closedLoopFromSurge(generateSurge({ seed: 1 }))
   const run = (seconds: number) =>
     runClusterModel(
@@ -170,10 +171,12 @@ test('speed: the model simulates at least 300,000 requests per second of CPU tim
       { scheduler: createStubScheduler((receiving) => receiving) },
     )
   run(5)
-  const r = run(60)
+  const runs = [run(60), run(60), run(60)]
+  const cpu = Math.max(...runs.map((r) => r.requestsPerCpuSecond))
+  const wall = Math.max(...runs.map((r) => r.requestsPerWallSecond))
   const fmt = (n: number) => Math.round(n).toLocaleString('en')
-  console.log(`  model speed: ${fmt(r.requestsPerCpuSecond)} simulated requests per CPU second, ${fmt(r.requestsPerWallSecond)} per wall second (${r.totalRequests} requests)`)
-  assert.ok(r.requestsPerCpuSecond > 300_000, String(r.requestsPerCpuSecond))
+  console.log(`  model speed: ${fmt(cpu)} simulated requests per CPU second, ${fmt(wall)} per wall second (best of 3 runs of ${runs[0].totalRequests} requests)`)
+  assert.ok(cpu > 400_000, String(cpu))
 })
 
 test.run()
