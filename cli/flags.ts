@@ -8,7 +8,9 @@ import { InvalidArgumentError } from '../service/core/errors.js'
 import { parseDiskModel, type DiskModel } from '../service/node/disk.js'
 import { checkPolicy } from '../service/policy/params.js'
 import type { PolicyName } from '../service/policy/types.js'
-import { parseSeconds } from '../service/sim/options.js'
+import { parseSeconds } from '../service/core/duration.js'
+
+export { parseSeconds }
 
 /** "a, b,,c" -> ["a", "b", "c"]: items trimmed, empty ones dropped. */
 export function commaList(text: string): string[] {

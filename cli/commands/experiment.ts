@@ -2,8 +2,8 @@ import { Command, Flags } from '@oclif/core'
 import { L7Error } from '../../service/core/errors.js'
 import { DEFAULT_EXPERIMENT, runExperiment } from '../../service/experiment/index.js'
 import { formatExperimentTable, writeExperimentHtml } from '../../service/experiment/report.js'
-import { parsePolicyParams, parseSeconds } from '../../service/sim/options.js'
-import { parseDiskFlag, parseNumber, parsePolicyList, parseSecondsOrZero } from '../flags.js'
+import { parsePolicyParams } from '../../service/sim/options.js'
+import { parseDiskFlag, parseNumber, parsePolicyList, parseSeconds, parseSecondsOrZero } from '../flags.js'
 
 export default class Experiment extends Command {
   static override description =

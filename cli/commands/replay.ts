@@ -4,10 +4,9 @@ import { L7Error } from '../../service/core/errors.js'
 import { hgrmFromEncoded, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
 import { formatResultTable } from '../../service/replay/table.js'
 import { openReplaySource } from '../../service/replay/source.js'
-import { parseSeconds } from '../../service/sim/options.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
 import type { TraceFormat } from '../../service/trace/types.js'
-import { commaList, parseNumber, parseSecondsOrZero } from '../flags.js'
+import { commaList, parseNumber, parseSeconds, parseSecondsOrZero } from '../flags.js'
 
 export default class Replay extends Command {
   static override description =

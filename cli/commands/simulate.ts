@@ -6,14 +6,13 @@ import {
   formatResultsTable,
   parseCosts,
   parsePolicyParams,
-  parseSeconds,
   simulatePolicy,
   surgeWorkload,
   traceWorkload,
   type SimResult,
   type SimWorkload,
 } from '../../service/sim/index.js'
-import { parseNumber, parsePolicyList, parseSecondsOrZero } from '../flags.js'
+import { parseNumber, parsePolicyList, parseSeconds, parseSecondsOrZero } from '../flags.js'
 
 export default class Simulate extends Command {
   static override description =

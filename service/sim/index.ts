@@ -13,7 +13,7 @@ export * from './types.js'
 export { runClusterModel, type SimPolicy } from './model.js'
 export { closedLoopFromSurge, openLoopFromTrace, surgeParams, surgeWorkload, traceWorkload, SEED_PRESET, type SurgeWorkloadOptions } from './workload.js'
 export { formatResultsMarkdown, formatResultsTable } from './format.js'
-export { parseCosts, parsePolicyParams, parseSeconds } from './options.js'
+export { parseCosts, parsePolicyParams } from './options.js'
 
 export interface SimulateOptions {
   nodes: number

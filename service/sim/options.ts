@@ -1,18 +1,9 @@
 // Parsing of the simulator's textual options (shared by `l7 simulate`, `l7 bench paper` and
-// `l7 experiment`): durations, key=value lists of costs and policy parameters.
+// `l7 experiment`): key=value lists of costs and policy parameters.
 
 import { InvalidArgumentError } from '../core/errors.js'
 import { DEFAULT_PARAMS, type PolicyParams } from '../policy/types.js'
 import { DEFAULT_COSTS, type SimCosts } from './types.js'
-
-/** "20s", "2m", "1500ms", "1h" or a plain number of seconds. */
-export function parseSeconds(text: string, what = 'duration'): number {
-  const m = /^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h)?\s*$/.exec(text)
-  if (!m) throw new InvalidArgumentError(`${what}: cannot read "${text}" (e.g. 20s, 2m, 1500ms)`)
-  const value = Number(m[1]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
-  if (!(value > 0)) throw new InvalidArgumentError(`${what} must be above 0, got "${text}"`)
-  return value
-}
 
 function assignments(text: string, what: string): Array<[string, string]> {
   if (text.trim() === '') return []

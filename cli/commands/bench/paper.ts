@@ -1,8 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { DEFAULT_PAPER_OPTIONS, runPaperBench } from '../../../bench/paper.js'
 import { L7Error } from '../../../service/core/errors.js'
-import { parseSeconds } from '../../../service/sim/options.js'
-import { parseNumberList, parsePolicyList } from '../../flags.js'
+import { parseNumberList, parsePolicyList, parseSeconds } from '../../flags.js'
 
 export default class BenchPaper extends Command {
   static override description =
