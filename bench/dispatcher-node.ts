@@ -1,6 +1,7 @@
 // Child process of `l7 bench dispatcher`: simulates one or more cluster nodes, each with its
 // own control connection, sending Zipf-distributed assignment requests and DONE records, and
 // measures round trips in an HdrHistogram. Driven over IPC by bench/dispatcher.ts.
+import { connect, type Socket } from 'node:net'
 import { ControlClient } from '../service/control-client/client.js'
 import { encodeHistogram, initHistograms, newHistogram, recordMs } from '../service/replay/histograms.js'
 
@@ -9,8 +10,12 @@ export interface NodeChildConfig {
   token: string
   nodeIds: number[]
   batching: boolean
-  /** closed: `concurrency` requests outstanding per node; open: `ratePerNode` requests/s on a schedule. */
-  mode: 'closed' | 'open'
+  /**
+   * closed: `concurrency` requests outstanding per node; open: `ratePerNode` requests/s on a
+   * schedule; echo: the open schedule against a bare TCP echo server (`url` is then host:port),
+   * no dispatcher, WebSocket or codec: the floor this machine puts under the open-loop figures.
+   */
+  mode: 'closed' | 'open' | 'echo'
   concurrency: number
   ratePerNode: number
   warmupMs: number
@@ -58,7 +63,104 @@ export function zipfHashes(targets: number, exponent: number, samples: number, s
   return out
 }
 
+/**
+ * One simulated node against the echo server, batching as the control client does: requests
+ * issued while a message is in flight wait and leave together when it comes back. Each request's
+ * round trip counts from its issue time, as in the open loop. A message carries 8 bytes per
+ * request plus a 12-byte header, the size of an ASSIGN frame's payload.
+ */
+class EchoNode {
+  private pending: number[] = []
+  private inFlight: number[] = []
+  private expected = 0
+  private received = 0
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly record: (sentAt: number, now: number) => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.received += chunk.length
+      if (this.received < this.expected) return
+      const now = performance.now()
+      for (const sentAt of this.inFlight) this.record(sentAt, now)
+      this.inFlight = []
+      this.expected = this.received = 0
+      this.send()
+    })
+  }
+
+  issue(): void {
+    this.pending.push(performance.now())
+    if (this.inFlight.length === 0) setImmediate(this.sendTask)
+  }
+
+  private readonly sendTask = (): void => this.send()
+
+  private send(): void {
+    if (this.inFlight.length > 0 || this.pending.length === 0) return
+    this.inFlight = this.pending
+    this.pending = []
+    this.expected = 12 + 8 * this.inFlight.length
+    this.socket.write(Buffer.alloc(this.expected))
+  }
+}
+
+async function runEcho(config: NodeChildConfig): Promise<ChildMessage> {
+  await initHistograms()
+  const histogram = newHistogram()
+  const [host, port] = [config.url.slice(0, config.url.lastIndexOf(':')), Number(config.url.slice(config.url.lastIndexOf(':') + 1))]
+  const sockets = await Promise.all(
+    config.nodeIds.map(
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect({ host, port, noDelay: true }, () => resolve(socket))
+          socket.once('error', reject)
+        }),
+    ),
+  )
+  send({ type: 'ready' })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+  const cpuBefore = process.cpuUsage()
+  const start = performance.now()
+  const measureFrom = start + config.warmupMs
+  const stopAt = measureFrom + config.durationMs
+  let completed = 0
+  const record = (sentAt: number, now: number): void => {
+    if (now >= measureFrom && now < stopAt) {
+      completed++
+      recordMs(histogram, now - sentAt)
+    }
+  }
+  const echoNodes = sockets.map((socket) => new EchoNode(socket, record))
+  let running = true
+  const finished = new Promise<void>((resolve) => setTimeout(resolve, config.warmupMs + config.durationMs))
+  // The open loop's schedule, tick for tick (see run()).
+  const intervalMs = 1000 / config.ratePerNode
+  const issued = new Float64Array(echoNodes.length)
+  const tick = (): void => {
+    if (!running) return
+    const now = performance.now()
+    echoNodes.forEach((node, k) => {
+      while (start + issued[k] * intervalMs <= now) {
+        issued[k]++
+        node.issue()
+      }
+    })
+    setTimeout(tick, 1)
+  }
+  tick()
+  await finished
+  running = false
+  const cpu = process.cpuUsage(cpuBefore)
+  for (const socket of sockets) socket.destroy()
+  const encoded = encodeHistogram(histogram)
+  histogram.destroy()
+  return { type: 'result', completed, errors: 0, histogram: encoded, batches: 0, requests: 0, cpuUs: cpu.user + cpu.system }
+}
+
 async function run(config: NodeChildConfig): Promise<ChildMessage> {
+  if (config.mode === 'echo') return runEcho(config)
   await initHistograms()
   const histogram = newHistogram()
   const clients = config.nodeIds.map(

@@ -4,6 +4,7 @@
 // a fixed offered load. Figures, not assertions: on a shared 2-core machine the dispatcher and
 // the simulated nodes compete for the same cores.
 import { fork, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import * as hdr from 'hdr-histogram-js'
@@ -42,7 +43,8 @@ export interface DispatcherBenchOptions {
 export interface DispatcherBenchRow {
   nodes: number
   batching: boolean
-  mode: 'closed' | 'open'
+  /** echo: the open schedule against a bare TCP echo server instead of the dispatcher (the floor). */
+  mode: 'closed' | 'open' | 'echo'
   /** Offered decisions/s (open loop), null in closed-loop runs. */
   offeredPerSec: number | null
   decisionsPerSec: number
@@ -53,7 +55,7 @@ export interface DispatcherBenchRow {
   /** Mean requests per ASSIGN frame as the nodes sent them. */
   meanBatch: number
   errors: number
-  /** CPU the dispatcher process used during the run, percent of one core (user + system). */
+  /** CPU the dispatcher process (echo: the echo server's) used during the run, percent of one core (user + system). */
   dispatcherCpuPct: number
   /** CPU the simulated-node processes used together, percent of one core. */
   nodesCpuPct: number
@@ -63,6 +65,12 @@ export interface DispatcherBenchResult {
   machine: { cpus: number; node: string }
   settings: Required<Omit<DispatcherBenchOptions, 'log'>>
   results: DispatcherBenchRow[]
+  /**
+   * The fixed-load run's schedule, processes and batching against a bare TCP echo server in the
+   * dispatcher's process (no dispatcher, WebSocket, codec or promises): the round trips this
+   * machine gives whatever the dispatcher does. Null when the fixed-load run is skipped.
+   */
+  floor: DispatcherBenchRow | null
   /** Batching over batching off, decisions/s, per node count. */
   ratios: { nodes: number; batchingOverOff: number }[]
 }
@@ -70,19 +78,17 @@ export interface DispatcherBenchResult {
 interface RunSpec {
   nodes: number
   batching: boolean
-  mode: 'closed' | 'open'
+  mode: 'closed' | 'open' | 'echo'
   offeredPerSec: number | null
 }
 
-function waitFor<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-  return waitForMessage<ChildMessage, T>(child, type, timeoutMs, (failure) => {
-    if (failure.kind === 'timeout') return new Error(`bench node process: no "${type}" within ${timeoutMs} ms`)
-    if (failure.kind === 'failed') return new Error(`bench node process failed: ${failure.message}`)
-    return new Error(`bench node process exited (${failure.code}) before "${type}"`)
-  })
+/** What the node processes talk to in one run: the dispatcher, or the echo server of the floor run. */
+interface BenchServer {
+  url: string
+  close(): Promise<void>
 }
 
-async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'log'>>): Promise<DispatcherBenchRow> {
+async function startBenchDispatcher(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'log'>>): Promise<BenchServer> {
   const dispatcher = await startDispatcher({
     policy: o.policy,
     impl: o.impl,
@@ -94,6 +100,41 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
       if (level === 'error') process.stderr.write(JSON.stringify({ level, event, ...fields }) + '\n')
     },
   })
+  return { url: `ws://127.0.0.1:${dispatcher.port}/control`, close: () => dispatcher.close() }
+}
+
+/** A TCP echo server with Nagle off, as uWS runs its sockets. */
+async function startEchoServer(): Promise<BenchServer> {
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    socket.setNoDelay(true)
+    socket.on('data', (chunk) => socket.write(chunk))
+    socket.on('error', () => socket.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      }),
+  }
+}
+
+function waitFor<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  return waitForMessage<ChildMessage, T>(child, type, timeoutMs, (failure) => {
+    if (failure.kind === 'timeout') return new Error(`bench node process: no "${type}" within ${timeoutMs} ms`)
+    if (failure.kind === 'failed') return new Error(`bench node process failed: ${failure.message}`)
+    return new Error(`bench node process exited (${failure.code}) before "${type}"`)
+  })
+}
+
+async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'log'>>): Promise<DispatcherBenchRow> {
+  const server = spec.mode === 'echo' ? await startEchoServer() : await startBenchDispatcher(spec, o)
   const processes = Math.max(1, Math.min(o.processes, spec.nodes))
   const children: ChildProcess[] = []
   try {
@@ -105,7 +146,7 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
       const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       children.push(child)
       const config: NodeChildConfig = {
-        url: `ws://127.0.0.1:${dispatcher.port}/control`,
+        url: server.url,
         token: TOKEN,
         nodeIds,
         batching: spec.batching,
@@ -168,7 +209,7 @@ async function runOne(spec: RunSpec, o: Required<Omit<DispatcherBenchOptions, 'l
           }),
       ),
     )
-    await dispatcher.close()
+    await server.close()
   }
 }
 
@@ -201,13 +242,18 @@ export async function runDispatcherBench(options: DispatcherBenchOptions = {}): 
     log(`run: ${spec.nodes} nodes, batching ${spec.batching ? 'on' : 'off'}, ${spec.mode === 'open' ? `${spec.offeredPerSec}/s offered` : `${o.concurrency} outstanding per node`}`)
     results.push(await runOne(spec, o))
   }
+  let floor: DispatcherBenchRow | null = null
+  if (o.offeredRate > 0) {
+    log(`run: floor: ${o.offeredNodes} nodes, ${o.offeredRate}/s offered against a bare TCP echo server`)
+    floor = await runOne({ nodes: o.offeredNodes, batching: true, mode: 'echo', offeredPerSec: o.offeredRate }, o)
+  }
   const ratios = o.nodes.flatMap((nodes) => {
     const on = results.find((r) => r.nodes === nodes && r.mode === 'closed' && r.batching)
     const off = results.find((r) => r.nodes === nodes && r.mode === 'closed' && !r.batching)
     if (!on || !off) return []
     return [{ nodes, batchingOverOff: off.decisionsPerSec > 0 ? Math.round((on.decisionsPerSec / off.decisionsPerSec) * 100) / 100 : 0 }]
   })
-  return { machine: { cpus: cpus().length, node: process.version }, settings: o, results, ratios }
+  return { machine: { cpus: cpus().length, node: process.version }, settings: o, results, floor, ratios }
 }
 
 export function formatDispatcherBench(r: DispatcherBenchResult): string {
@@ -228,6 +274,13 @@ export function formatDispatcherBench(r: DispatcherBenchResult): string {
   for (const ratio of r.ratios) lines.push(`${ratio.nodes} nodes: adaptive batching gives ${ratio.batchingOverOff}x the decisions/s of batching off (same run)`)
   const open = r.results.find((row) => row.mode === 'open' && row.batching)
   if (open) lines.push(`fixed load ${open.offeredPerSec}/s with batching: p99 round trip ${open.rttP99Us} us (goal < 1000 us), from the assign() call to its answer`)
+  if (open && r.floor) {
+    const f = r.floor
+    lines.push(
+      `floor, same schedule, processes and batching against a bare TCP echo server (no dispatcher, WebSocket or codec): ` +
+        `p50 ${f.rttP50Us} us, p99 ${f.rttP99Us} us, p99.9 ${f.rttP999Us} us; the dispatcher's p99 is ${f.rttP99Us > 0 ? Math.round((open.rttP99Us / f.rttP99Us) * 100) / 100 : 0}x the floor's`,
+    )
+  }
   const closedBatching = r.results.filter((row) => row.batching && row.mode === 'closed')
   if (closedBatching.length > 0) {
     const best = Math.max(...closedBatching.map((row) => row.decisionsPerSec))

@@ -13,7 +13,11 @@ test('--json prints a result per node count and batching mode, and the fixed-loa
     { encoding: 'utf8', timeout: 60_000 },
   )
   assert.is(run.status, 0, String(run.stderr))
-  const report = JSON.parse(String(run.stdout)) as { results: Record<string, unknown>[]; ratios: { nodes: number; batchingOverOff: number }[] }
+  const report = JSON.parse(String(run.stdout)) as {
+    results: Record<string, unknown>[]
+    floor: Record<string, unknown> | null
+    ratios: { nodes: number; batchingOverOff: number }[]
+  }
   assert.equal(
     report.results.map((r) => [r.nodes, r.batching, r.mode]),
     [
@@ -30,6 +34,12 @@ test('--json prints a result per node count and batching mode, and the fixed-loa
     assert.is(r.errors, 0)
   }
   assert.is(report.results[1].meanBatch, 1, 'batching off: one request per frame')
+  // The fixed-load schedule against a bare TCP echo server: the floor under the open-loop figures.
+  assert.ok(report.floor, 'the floor run is reported with the fixed-load run')
+  assert.is(report.floor.mode, 'echo')
+  assert.is(report.floor.nodes, 1)
+  assert.ok((report.floor.decisionsPerSec as number) > 0, 'the floor run answered requests')
+  assert.ok((report.floor.rttP50Us as number) <= (report.floor.rttP99Us as number))
   assert.equal(report.ratios.map((r) => r.nodes), [2])
 })
 
