@@ -1,5 +1,6 @@
 // The dispatcher's counters and their Prometheus text rendering (exposition format 0.0.4).
 // Counters are plain numbers updated on the hot path; text is only built when scraped.
+import { escapeLabel, PrometheusText } from '../core/prometheus.js'
 
 /** Batch sizes are counted in power-of-two buckets: le=1,2,4,...,65536. */
 export const BATCH_BUCKETS = Array.from({ length: 17 }, (_, i) => 2 ** i)
@@ -42,50 +43,24 @@ export interface GaugeSnapshot {
   evictions: number
 }
 
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
-}
-
 export function renderMetrics(m: DispatcherMetrics, g: GaugeSnapshot): string {
-  const lines: string[] = []
-  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`)
-  }
-  const policy = `policy="${escapeLabel(g.policy)}"`
-  const byLabel = (label: string, map: Map<string, number>): [string, number][] =>
-    [...map].map(([key, value]) => [`{${label}="${escapeLabel(key)}"}`, value])
-
-  metric('l7_dispatcher_decisions_total', 'counter', 'Assignment decisions made, by policy.', [[`{${policy},impl="${g.impl}"}`, m.decisions]])
-  const buckets: [string, number][] = []
-  let cumulative = 0
-  BATCH_BUCKETS.forEach((le, i) => {
-    cumulative += m.batchBuckets[i]
-    buckets.push([`_bucket{le="${le}"}`, cumulative])
-  })
-  buckets.push(['_bucket{le="+Inf"}', m.batches], ['_sum', m.batchSizeSum], ['_count', m.batches])
-  lines.push(
-    '# HELP l7_dispatcher_batch_size Requests per ASSIGN batch (adaptive batching grows it with load).',
-    '# TYPE l7_dispatcher_batch_size histogram',
-    ...buckets.map(([suffix, value]) => `l7_dispatcher_batch_size${suffix} ${value}`),
-  )
-  metric('l7_dispatcher_done_records_total', 'counter', 'DONE records received (connections finished).', [['', m.doneRecords]])
-  metric('l7_dispatcher_local_served_total', 'counter', 'Requests nodes reported serving locally (DS).', [['', m.localServed]])
-  metric('l7_dispatcher_nodes_up', 'gauge', 'Nodes registered and up.', [['', g.nodesUp]])
-  metric('l7_dispatcher_connections', 'gauge', 'Open control connections (registered or not).', [['', g.connections]])
-  metric(
-    'l7_dispatcher_node_load',
-    'gauge',
-    'Load (in-flight connections) the scheduler counts per node.',
-    g.nodes.map((n) => [`{node="${n.id}"}`, n.load]),
-  )
-  metric('l7_dispatcher_node_up', 'gauge', 'Whether a node that registered is up (1) or down (0).', g.nodes.map((n) => [`{node="${n.id}"}`, n.up ? 1 : 0]))
-  metric('l7_dispatcher_frames_total', 'counter', 'Frames received, by message type.', byLabel('type', m.framesIn))
-  metric('l7_dispatcher_frame_errors_total', 'counter', 'Frames refused, by reason.', byLabel('reason', m.frameErrors))
-  metric('l7_dispatcher_refused_total', 'counter', 'Registrations refused, by reason.', byLabel('reason', m.refused))
-  metric('l7_dispatcher_disconnects_total', 'counter', 'Node connections closed, by reason.', byLabel('reason', m.disconnects))
-  metric('l7_dispatcher_targets', 'gauge', 'Targets in the policy table.', [['', g.targets]])
-  metric('l7_dispatcher_target_capacity', 'gauge', 'Capacity of the policy table.', [['', g.targetCapacity]])
-  metric('l7_dispatcher_target_evictions_total', 'counter', 'Targets evicted from a full policy table.', [['', g.evictions]])
-  return lines.join('\n') + '\n'
+  const byLabel = (label: string, map: Map<string, number>) => [...map].map(([key, value]) => [`${label}="${escapeLabel(key)}"`, value] as const)
+  const perNode = (value: (n: GaugeSnapshot['nodes'][number]) => number) => g.nodes.map((n) => [`node="${n.id}"`, value(n)] as const)
+  return new PrometheusText()
+    .family('l7_dispatcher_decisions_total', 'counter', 'Assignment decisions made, by policy.', [[`policy="${escapeLabel(g.policy)}",impl="${g.impl}"`, m.decisions]])
+    .histogram('l7_dispatcher_batch_size', 'Requests per ASSIGN batch (adaptive batching grows it with load).', '', BATCH_BUCKETS, m.batchBuckets, m.batches, m.batchSizeSum)
+    .family('l7_dispatcher_done_records_total', 'counter', 'DONE records received (connections finished).', [['', m.doneRecords]])
+    .family('l7_dispatcher_local_served_total', 'counter', 'Requests nodes reported serving locally (DS).', [['', m.localServed]])
+    .family('l7_dispatcher_nodes_up', 'gauge', 'Nodes registered and up.', [['', g.nodesUp]])
+    .family('l7_dispatcher_connections', 'gauge', 'Open control connections (registered or not).', [['', g.connections]])
+    .family('l7_dispatcher_node_load', 'gauge', 'Load (in-flight connections) the scheduler counts per node.', perNode((n) => n.load))
+    .family('l7_dispatcher_node_up', 'gauge', 'Whether a node that registered is up (1) or down (0).', perNode((n) => (n.up ? 1 : 0)))
+    .family('l7_dispatcher_frames_total', 'counter', 'Frames received, by message type.', byLabel('type', m.framesIn))
+    .family('l7_dispatcher_frame_errors_total', 'counter', 'Frames refused, by reason.', byLabel('reason', m.frameErrors))
+    .family('l7_dispatcher_refused_total', 'counter', 'Registrations refused, by reason.', byLabel('reason', m.refused))
+    .family('l7_dispatcher_disconnects_total', 'counter', 'Node connections closed, by reason.', byLabel('reason', m.disconnects))
+    .family('l7_dispatcher_targets', 'gauge', 'Targets in the policy table.', [['', g.targets]])
+    .family('l7_dispatcher_target_capacity', 'gauge', 'Capacity of the policy table.', [['', g.targetCapacity]])
+    .family('l7_dispatcher_target_evictions_total', 'counter', 'Targets evicted from a full policy table.', [['', g.evictions]])
+    .toString()
 }

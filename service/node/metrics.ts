@@ -1,5 +1,6 @@
 // The node's counters and their Prometheus text exposition (served on the admin port).
 
+import { PrometheusText } from '../core/prometheus.js'
 import type { CacheStats } from './cache.js'
 
 export type Route = 'local' | 'dispatched' | 'handoff' | 'fallback'
@@ -57,54 +58,33 @@ export class NodeMetrics {
 
   render(nodeId: number, cache: CacheStats, load: number): string {
     const l = `node="${nodeId}"`
-    const out: string[] = []
-    out.push('# HELP l7_node_requests_total Requests answered by this node, by route.')
-    out.push('# TYPE l7_node_requests_total counter')
-    for (const r of ROUTES) out.push(`l7_node_requests_total{${l},route="${r}"} ${this.requests[r]}`)
-    out.push('# HELP l7_node_responses_total Responses written by this node, by status.')
-    out.push('# TYPE l7_node_responses_total counter')
-    for (const [s, n] of [...this.statuses].sort((a, b) => a[0] - b[0])) out.push(`l7_node_responses_total{${l},status="${s}"} ${n}`)
-    out.push('# TYPE l7_node_response_bytes_total counter')
-    out.push(`l7_node_response_bytes_total{${l}} ${this.bytesSent}`)
-    out.push('# HELP l7_node_cache_hits_total Content cache hits.')
-    out.push('# TYPE l7_node_cache_hits_total counter')
-    out.push(`l7_node_cache_hits_total{${l}} ${cache.hits}`)
-    out.push('# TYPE l7_node_cache_misses_total counter')
-    out.push(`l7_node_cache_misses_total{${l}} ${cache.misses}`)
-    out.push('# TYPE l7_node_cache_evictions_total counter')
-    out.push(`l7_node_cache_evictions_total{${l}} ${cache.evictions}`)
-    out.push('# TYPE l7_node_cache_bytes gauge')
-    out.push(`l7_node_cache_bytes{${l}} ${cache.bytes}`)
-    out.push('# TYPE l7_node_cache_capacity_bytes gauge')
-    out.push(`l7_node_cache_capacity_bytes{${l}} ${cache.capacityBytes}`)
-    out.push('# TYPE l7_node_cache_files gauge')
-    out.push(`l7_node_cache_files{${l}} ${cache.files}`)
-    out.push('# HELP l7_node_handoffs_total Requests handed to a peer (out) or taken from one (in), by mechanism.')
-    out.push('# TYPE l7_node_handoffs_total counter')
-    out.push(`l7_node_handoffs_total{${l},direction="out",mechanism="relay"} ${this.handoffsOut}`)
-    out.push(`l7_node_handoffs_total{${l},direction="in",mechanism="relay"} ${this.handoffsIn}`)
-    out.push(`l7_node_handoffs_total{${l},direction="out",mechanism="fd"} ${this.handoffsOutFd}`)
-    out.push(`l7_node_handoffs_total{${l},direction="in",mechanism="fd"} ${this.handoffsInFd}`)
-    out.push('# TYPE l7_node_handoff_retries_total counter')
-    out.push(`l7_node_handoff_retries_total{${l}} ${this.handoffRetries}`)
-    out.push('# TYPE l7_node_handoff_refused_total counter')
-    out.push(`l7_node_handoff_refused_total{${l}} ${this.handoffRefused}`)
-    out.push('# HELP l7_node_dispatcher_rtt_seconds Round trip of an assign to the dispatcher.')
-    out.push('# TYPE l7_node_dispatcher_rtt_seconds histogram')
-    let cumulative = 0
-    for (let i = 0; i < RTT_BUCKETS.length; i++) {
-      cumulative += this.rttCounts[i]
-      out.push(`l7_node_dispatcher_rtt_seconds_bucket{${l},le="${RTT_BUCKETS[i]}"} ${cumulative}`)
-    }
-    cumulative += this.rttCounts[RTT_BUCKETS.length]
-    out.push(`l7_node_dispatcher_rtt_seconds_bucket{${l},le="+Inf"} ${cumulative}`)
-    out.push(`l7_node_dispatcher_rtt_seconds_sum{${l}} ${this.rttSum}`)
-    out.push(`l7_node_dispatcher_rtt_seconds_count{${l}} ${this.rttCount}`)
-    out.push('# HELP l7_node_fallback_seconds_total Time spent routing without the dispatcher.')
-    out.push('# TYPE l7_node_fallback_seconds_total counter')
-    out.push(`l7_node_fallback_seconds_total{${l}} ${this.fallbackSeconds()}`)
-    out.push('# TYPE l7_node_load gauge')
-    out.push(`l7_node_load{${l}} ${load}`)
-    return out.join('\n') + '\n'
+    const handoff = (direction: string, mechanism: string, n: number) => [`${l},direction="${direction}",mechanism="${mechanism}"`, n] as const
+    return new PrometheusText()
+      .family('l7_node_requests_total', 'counter', 'Requests answered by this node, by route.', ROUTES.map((r) => [`${l},route="${r}"`, this.requests[r]] as const))
+      .family(
+        'l7_node_responses_total',
+        'counter',
+        'Responses written by this node, by status.',
+        [...this.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => [`${l},status="${s}"`, n] as const),
+      )
+      .family('l7_node_response_bytes_total', 'counter', undefined, [[l, this.bytesSent]])
+      .family('l7_node_cache_hits_total', 'counter', 'Content cache hits.', [[l, cache.hits]])
+      .family('l7_node_cache_misses_total', 'counter', undefined, [[l, cache.misses]])
+      .family('l7_node_cache_evictions_total', 'counter', undefined, [[l, cache.evictions]])
+      .family('l7_node_cache_bytes', 'gauge', undefined, [[l, cache.bytes]])
+      .family('l7_node_cache_capacity_bytes', 'gauge', undefined, [[l, cache.capacityBytes]])
+      .family('l7_node_cache_files', 'gauge', undefined, [[l, cache.files]])
+      .family('l7_node_handoffs_total', 'counter', 'Requests handed to a peer (out) or taken from one (in), by mechanism.', [
+        handoff('out', 'relay', this.handoffsOut),
+        handoff('in', 'relay', this.handoffsIn),
+        handoff('out', 'fd', this.handoffsOutFd),
+        handoff('in', 'fd', this.handoffsInFd),
+      ])
+      .family('l7_node_handoff_retries_total', 'counter', undefined, [[l, this.handoffRetries]])
+      .family('l7_node_handoff_refused_total', 'counter', undefined, [[l, this.handoffRefused]])
+      .histogram('l7_node_dispatcher_rtt_seconds', 'Round trip of an assign to the dispatcher.', l, RTT_BUCKETS, this.rttCounts, this.rttCount, this.rttSum)
+      .family('l7_node_fallback_seconds_total', 'counter', 'Time spent routing without the dispatcher.', [[l, this.fallbackSeconds()]])
+      .family('l7_node_load', 'gauge', undefined, [[l, load]])
+      .toString()
   }
 }
