@@ -4,6 +4,8 @@
 import { connect, type Socket } from 'node:net'
 import { ControlClient } from '../service/control-client/client.js'
 import { encodeHistogram, initHistograms, newHistogram, recordMs } from '../service/replay/histograms.js'
+import { mulberry32 } from '../service/core/random.js'
+import { rankHash, ZipfSampler } from '../service/policy/workload.js'
 
 export interface NodeChildConfig {
   url: string
@@ -34,32 +36,9 @@ export type ChildMessage =
 
 /** A table of Zipf-distributed target hashes, drawn once so the hot loop only indexes it. */
 export function zipfHashes(targets: number, exponent: number, samples: number, seed: number): Uint32Array {
-  const cdf = new Float64Array(targets)
-  let sum = 0
-  for (let rank = 1; rank <= targets; rank++) {
-    sum += 1 / Math.pow(rank, exponent)
-    cdf[rank - 1] = sum
-  }
-  let state = seed >>> 0 || 1
-  const random = () => {
-    // xorshift32: reproducible, and cheap enough to draw the table.
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    return (state >>> 0) / 0x100000000
-  }
+  const ranks = new ZipfSampler(targets, exponent, mulberry32(seed))
   const out = new Uint32Array(samples)
-  for (let i = 0; i < samples; i++) {
-    const u = random() * sum
-    let lo = 0
-    let hi = targets - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (cdf[mid] < u) lo = mid + 1
-      else hi = mid
-    }
-    out[i] = Math.imul(lo + 1, 0x9e3779b1) >>> 0 // rank -> a well-spread 32-bit hash
-  }
+  for (let i = 0; i < samples; i++) out[i] = rankHash(ranks.next())
   return out
 }
 
