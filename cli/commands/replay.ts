@@ -17,7 +17,7 @@ export default class Replay extends Command {
 
   static override examples = [
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --speed 10 --max-gap 5s',
-    '<%= config.bin %> replay ../shared/traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
+    '<%= config.bin %> replay traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
     '<%= config.bin %> replay workload/ --mode closed --users 200 --target http://127.0.0.1:8080 --http1.0 --duration 1m --report replay.html',
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode closed --users 50 --off-time 0 --duration 30s --client fast',

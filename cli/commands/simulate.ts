@@ -23,7 +23,7 @@ export default class Simulate extends Command {
   static override examples = [
     '<%= config.bin %> simulate',
     '<%= config.bin %> simulate --nodes 4 --users 7000 --policy ds,lard-cost --cache-mb 16',
-    '<%= config.bin %> simulate --trace ../shared/traces/epa-http_1995-08-30.log.gz --nodes 8 --policy lard,wrr --json',
+    '<%= config.bin %> simulate --trace traces/epa-http_1995-08-30.log.gz --nodes 8 --policy lard,wrr --json',
     '<%= config.bin %> simulate --policy ds --param hotThreshold=50,unitTimeUs=100000 --cost diskSeekUs=8000',
   ]
 

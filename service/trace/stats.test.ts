@@ -9,14 +9,14 @@ import { renderSvg } from '../report/plot.js'
 import { computeTraceStats, formatStatsTable, statsJson, statsPlotSpec } from './stats.js'
 import { fitZipf } from './zipf.js'
 
-// dist/service/trace -> repo root; the real logs live beside the repo, in ../shared/traces
+// dist/service/trace -> repo root; the real logs are committed in traces/
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const traces = resolve(repoRoot, '../shared/traces')
+const traces = resolve(repoRoot, 'traces')
 const EPA = join(traces, 'epa-http_1995-08-30.log.gz')
 const APACHE = join(traces, 'apache_combined_semicomplete.com_2015-05-17_20.log.gz')
 const dir = mkdtempSync(join(tmpdir(), 'l7-trace-stats-'))
 
-test('the real logs are where CI puts them', () => {
+test('the real logs are in the repository', () => {
   assert.ok(existsSync(EPA), EPA)
   assert.ok(existsSync(APACHE), APACHE)
 })

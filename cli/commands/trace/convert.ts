@@ -10,7 +10,7 @@ export default class TraceConvert extends Command {
     'Bad input lines are reported (the first few, then a count) and skipped, or stop the run with --strict.'
 
   static override examples = [
-    '<%= config.bin %> trace convert ../shared/traces/epa-http_1995-08-30.log.gz epa.l7',
+    '<%= config.bin %> trace convert traces/epa-http_1995-08-30.log.gz epa.l7',
     '<%= config.bin %> trace convert access.log.gz access.l7.gz --from combined',
     '<%= config.bin %> trace convert workload/trace.l7 workload.log --to clf --start 2026-01-01T00:00:00Z',
     '<%= config.bin %> trace convert access.log surge-dir --to surge',

@@ -11,7 +11,7 @@ export default class TraceStats extends Command {
     'log-log rank-frequency curve at log-spaced ranks with at least 2 requests), target sizes, requests per second.'
 
   static override examples = [
-    '<%= config.bin %> trace stats ../shared/traces/epa-http_1995-08-30.log.gz',
+    '<%= config.bin %> trace stats traces/epa-http_1995-08-30.log.gz',
     '<%= config.bin %> trace stats access.log.gz --json',
     '<%= config.bin %> trace stats workload/trace.l7 --plot popularity.svg',
     '<%= config.bin %> trace stats epa.log --format epa --epa-year 1995 --epa-month 8 --epa-utc-offset -0400',

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 
-// dist/test/cli/trace -> the repo root; the real logs are in ../shared/traces beside it
+// dist/test/cli/trace -> the repo root; the real logs are committed in traces/
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..')
 const BIN = join(repoRoot, 'bin', 'run.js')
-const EPA = resolve(repoRoot, '../shared/traces/epa-http_1995-08-30.log.gz')
-const APACHE = resolve(repoRoot, '../shared/traces/apache_combined_semicomplete.com_2015-05-17_20.log.gz')
+const EPA = resolve(repoRoot, 'traces/epa-http_1995-08-30.log.gz')
+const APACHE = resolve(repoRoot, 'traces/apache_combined_semicomplete.com_2015-05-17_20.log.gz')
 const dir = mkdtempSync(join(tmpdir(), 'l7-trace-cli-'))
 
 function l7(...args: string[]): { status: number | null; stdout: string; stderr: string } {
