@@ -1,3 +1,7 @@
+import { fork } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createServer, type Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startDispatcher, type Dispatcher } from '../dispatcher/dispatcher.js'
@@ -8,6 +12,8 @@ import { DEFAULT_PARAMS } from '../policy/types.js'
 import { encodeMessage } from '../protocol/codec.js'
 import { ControlClient, type ControlClientOptions } from './client.js'
 import { DispatcherUnavailableError } from './errors.js'
+import { stopChild, waitForMessage } from '../core/child-process.js'
+import { CHILD_CONFIG_ENV, type ChildMessage, type DispatcherChildConfig } from '../cluster/messages.js'
 
 const TOKEN = 'client-test'
 
@@ -158,7 +164,7 @@ async function fakeDispatcher(after: (send: (bytes: Uint8Array) => void) => void
   }
 }
 
-test('a dispatcher that goes silent is dropped after 3 heartbeat intervals; a bad frame from it too', async () => {
+test('a dispatcher that goes silent is dropped after 2 heartbeat intervals; a bad frame from it too', async () => {
   for (const [name, after, code] of [
     ['silent', () => {}, 4006],
     ['bad frame', (send: (b: Uint8Array) => void) => send(new Uint8Array([1, 2, 3])), 4001],
@@ -172,6 +178,134 @@ test('a dispatcher that goes silent is dropped after 3 heartbeat intervals; a ba
     assert.is(lost!.code, code, name)
     const err = await c.assign(1).then(() => null, (e: unknown) => e)
     assert.instance(err, DispatcherUnavailableError)
+  }
+})
+
+/**
+ * A dispatcher on node:net that WELCOMEs and then never sends another byte, and never answers
+ * a close frame either: only a destroyed socket ends its connections (`closedAt`).
+ */
+async function mutePeer(heartbeatIntervalMs: number): Promise<{ port: number; closedAt: number[]; closeFrames: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const state = { closedAt: [] as number[], closeFrames: 0 }
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    let head = ''
+    let upgraded = false
+    socket.on('data', (chunk) => {
+      if (upgraded) {
+        // The first byte of a client frame: 0x88 is a close frame (FIN + opcode 8).
+        if (chunk[0] === 0x88) state.closeFrames++
+        return
+      }
+      head += chunk.toString('latin1')
+      if (!head.includes('\r\n\r\n')) return
+      upgraded = true
+      const key = /sec-websocket-key: *(\S+)/i.exec(head)![1]
+      const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+      const welcome = encodeMessage({ type: 2, nodeId: 0, heartbeatIntervalMs, policy: 'ds', impl: 'ts', params: { ...DEFAULT_PARAMS }, members: [] })
+      const frameHead = welcome.length < 126 ? Buffer.from([0x82, welcome.length]) : Buffer.from([0x82, 126, welcome.length >> 8, welcome.length & 255])
+      socket.write(Buffer.concat([frameHead, welcome]))
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      sockets.delete(socket)
+      state.closedAt.push(performance.now())
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  return {
+    port: (server.address() as import('node:net').AddressInfo).port,
+    get closedAt() {
+      return state.closedAt
+    },
+    get closeFrames() {
+      return state.closeFrames
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+test('a silent dispatcher: the batch deadline makes the link suspect, pending and new assigns fail at once, the socket is destroyed', async () => {
+  const peer = track(await mutePeer(60_000)) // heartbeats would come only every minute: the deadline must act
+  const c = track(new ControlClient({ url: `ws://127.0.0.1:${peer.port}/control`, nodeId: 0, address: 'n0', token: TOKEN, assignDeadlineMinMs: 50, assignDeadlineMaxMs: 200, backoffInitialMs: 5000 }))
+  await c.connect()
+  assert.is(c.state, 'connected')
+  const started = performance.now()
+  const pending = Array.from({ length: 20 }, (_, i) => c.assign(i).then(() => null, (e: unknown) => [e, performance.now() - started] as const))
+  const results = await Promise.all(pending)
+  for (const r of results) {
+    assert.instance(r![0], DispatcherUnavailableError)
+    // No answer seen yet: the deadline is its upper bound (200 ms); slack for a busy machine.
+    assert.ok(r![1] < 200 + 150, `rejected after ${r![1].toFixed(0)} ms`)
+    assert.ok(r![1] >= 195, `not before the deadline: ${r![1].toFixed(0)} ms`)
+  }
+  assert.is(c.state, 'suspect')
+  assert.is(c.counters.deadlineMisses, 1)
+  const t = performance.now()
+  const next = await c.assign(99).then(() => null, (e: unknown) => e)
+  assert.instance(next, DispatcherUnavailableError)
+  assert.ok(performance.now() - t < 20, 'a new assign while suspect fails at once')
+  // Terminated, not politely closed: the peer never answers a close frame, yet its socket ends.
+  await waitFor('the peer sees its socket end', () => peer.closedAt.length === 1, 1000)
+  assert.ok(peer.closedAt[0] - started < 200 + 250, `socket ended ${(peer.closedAt[0] - started).toFixed(0)} ms after the request`)
+  assert.is(peer.closeFrames, 0, 'no close handshake was waited for')
+  assert.ok(c.timeInState().suspect > 0)
+})
+
+test('a silent dispatcher with no traffic: a missed heartbeat makes the link suspect', async () => {
+  const peer = track(await mutePeer(50))
+  const c = track(new ControlClient({ url: `ws://127.0.0.1:${peer.port}/control`, nodeId: 0, address: 'n0', token: TOKEN, backoffInitialMs: 5000 }))
+  const states: string[] = []
+  c.on('state', (s) => states.push(s))
+  await c.connect()
+  const started = performance.now()
+  await waitFor('suspect', () => c.state === 'suspect', 1000)
+  // Checked every interval, suspect past 2 intervals of silence: within 3 intervals plus slack.
+  assert.ok(performance.now() - started < 3 * 50 + 150, `suspect after ${(performance.now() - started).toFixed(0)} ms`)
+  assert.is(c.counters.heartbeatMisses, 1)
+  assert.equal(states, ['connected', 'suspect'])
+  await waitFor('the peer sees its socket end', () => peer.closedAt.length === 1, 1000)
+})
+
+test('a SIGSTOPped dispatcher process: suspect within the deadline, back to connected within 3 s of SIGCONT', async () => {
+  const port = await freePort()
+  const config: DispatcherChildConfig = { role: 'dispatcher', host: '127.0.0.1', port, policy: 'chbl', params: {}, token: TOKEN }
+  const child = fork(fileURLToPath(new URL('../cluster/child.js', import.meta.url)), [], {
+    env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const c = new ControlClient({ url: `ws://127.0.0.1:${port}/control`, nodeId: 0, address: 'n0', token: TOKEN, assignDeadlineMaxMs: 300 })
+  try {
+    await waitForMessage<ChildMessage, 'ready'>(child, 'ready', 20_000, (f) => new Error(`dispatcher did not start: ${JSON.stringify(f)}`))
+    await c.connect()
+    for (let i = 0; i < 50; i++) assert.is(await c.assign(i), 0)
+    const deadline = c.assignDeadlineMs
+    assert.ok(deadline >= 100 && deadline <= 300, `deadline ${deadline} within its bounds`)
+    child.kill('SIGSTOP')
+    const started = performance.now()
+    const err = await c.assign(1).then(() => null, (e: unknown) => e)
+    const waited = performance.now() - started
+    assert.instance(err, DispatcherUnavailableError)
+    assert.ok(waited < deadline + 150, `rejected after ${waited.toFixed(0)} ms, deadline ${deadline.toFixed(0)} ms`)
+    assert.is(c.state, 'suspect')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    assert.is(c.state, 'suspect', 'still suspect while the dispatcher is stopped')
+    child.kill('SIGCONT')
+    const woke = performance.now()
+    await waitFor('connected again', () => c.state === 'connected', 3000)
+    assert.is(await c.assign(7), 0)
+    assert.ok(performance.now() - woke < 3000)
+  } finally {
+    child.kill('SIGCONT')
+    await c.close()
+    await stopChild(child, 'SIGKILL')
   }
 })
 

@@ -2,8 +2,16 @@
 // 2000: requests made in one event-loop turn go out together, and the next batch leaves only
 // when the previous one is answered, so batches grow with load. Without batching (benchmark
 // baseline) every request is its own frame and nothing waits.
+//
+// A dispatcher that is stopped, slow or partitioned never closes its socket, so silence is
+// detected here: every batch has a deadline (a few times the observed round trip, bounded) and
+// the dispatcher's heartbeats are expected; a miss makes the link *suspect*: every pending and
+// new assign is rejected at once (the node decides by its fallback), the TCP socket is destroyed
+// (a polite close would wait for a peer that does not answer), and reconnection follows with
+// jittered backoff.
 import { EventEmitter } from 'node:events'
-import { WebSocket } from 'undici'
+import type { Socket } from 'node:net'
+import { Agent, buildConnector, WebSocket } from 'undici'
 import { InvalidArgumentError, ProtocolError } from '../core/errors.js'
 import {
   decodeFrame,
@@ -41,7 +49,18 @@ export interface ControlClientOptions {
   backoffMaxMs?: number
   /** Send HEARTBEAT frames (default true; false only to test the dispatcher's timeout). */
   sendHeartbeats?: boolean
+  /**
+   * Bounds of a batch's deadline (ms). The deadline is 2 x (srtt + 4 rttvar) of the observed
+   * round trips (TCP's retransmission time-out, doubled), clamped to [min, max]. Defaults 100, 500.
+   */
+  assignDeadlineMinMs?: number
+  assignDeadlineMaxMs?: number
+  /** Time a connection attempt has to get its WELCOME before it is abandoned (default 5000 ms). */
+  connectTimeoutMs?: number
 }
+
+/** connected: WELCOME received, answering; suspect: gave up on a silent dispatcher (deadline or heartbeat missed), reconnecting; unreachable: not connected (never was, refused, or closed). */
+export type LinkState = 'connected' | 'suspect' | 'unreachable'
 
 export interface ControlClientEvents {
   /** Registered: the dispatcher's policy, parameters and membership table. */
@@ -53,6 +72,8 @@ export interface ControlClientEvents {
   up: [number, Member]
   /** The control connection was lost (pending assigns were rejected); a reconnect may follow. */
   disconnected: [{ code: number; reason: string }]
+  /** The link changed state (connected, suspect, unreachable). */
+  state: [LinkState, string]
   /** A refusal that reconnecting cannot fix (wrong token, bad node id): the client stops. */
   error: [Error]
 }
@@ -110,6 +131,23 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   readonly nodeId: number
   private readonly options: Required<Omit<ControlClientOptions, 'weight'>> & { weight: number }
   private ws: WebSocket | null = null
+  // undici's WebSocket has no terminate(): its own connector hands us each TCP socket, so a
+  // silent dispatcher's connection can be destroyed instead of waiting for a close handshake.
+  private readonly agent: Agent
+  private lastSocket: Socket | null = null
+  private wsSocket: Socket | null = null
+  private connectTimer: NodeJS.Timeout | null = null
+  private linkState: LinkState = 'unreachable'
+  private stateSince = performance.now()
+  private readonly stateMs: Record<LinkState, number> = { connected: 0, suspect: 0, unreachable: 0 }
+  // Round-trip estimate (ms) and the send times of the batches in flight (oldest first).
+  private srtt = -1
+  private rttvar = 0
+  private batchSentAt: number[] = []
+  private batchHead = 0
+  private deadlineTimer: NodeJS.Timeout | null = null
+  private deadlineDueAt = 0
+  private retrySoon = false
   private welcomed = false
   private closedByUser = false
   private stopped = false
@@ -149,7 +187,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   members: Member[] = []
   welcome: WelcomeMessage | null = null
   /** Batches sent and requests decided, for the benchmark and the node's metrics. */
-  readonly counters = { batches: 0, requests: 0, reconnects: 0 }
+  readonly counters = { batches: 0, requests: 0, reconnects: 0, suspects: 0, deadlineMisses: 0, heartbeatMisses: 0, connectTimeouts: 0 }
 
   constructor(options: ControlClientOptions) {
     super()
@@ -167,16 +205,48 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       maxBatch,
       reconnect: options.reconnect ?? true,
       backoffInitialMs: options.backoffInitialMs ?? 100,
-      backoffMaxMs: options.backoffMaxMs ?? 5000,
+      backoffMaxMs: options.backoffMaxMs ?? 2000,
       sendHeartbeats: options.sendHeartbeats ?? true,
+      assignDeadlineMinMs: options.assignDeadlineMinMs ?? 100,
+      assignDeadlineMaxMs: options.assignDeadlineMaxMs ?? 500,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
     }
+    const { assignDeadlineMinMs: lo, assignDeadlineMaxMs: hi } = this.options
+    if (!(lo > 0 && hi >= lo)) throw new InvalidArgumentError(`assign deadline bounds must be 0 < min <= max, got ${lo}..${hi} ms`)
+    if (!(this.options.connectTimeoutMs > 0)) throw new InvalidArgumentError(`connectTimeoutMs must be above 0, got ${this.options.connectTimeoutMs}`)
+    const connector = buildConnector({})
+    this.agent = new Agent({
+      connect: (opts, callback) =>
+        connector(opts, (err, socket) => {
+          if (socket) this.lastSocket = socket as Socket
+          ;(callback as (e: Error | null, s: typeof socket | null) => void)(err, socket)
+        }),
+    })
     // 'error' without a listener would throw from inside a socket callback.
     this.on('error', () => {})
   }
 
-  /** True between WELCOME and the loss of the connection. */
+  /** True between WELCOME and the loss of the connection (or the link turning suspect). */
   get connected(): boolean {
     return this.welcomed
+  }
+
+  get state(): LinkState {
+    return this.linkState
+  }
+
+  /** Milliseconds spent in each state since the client was made (the current one included). */
+  timeInState(): Record<LinkState, number> {
+    const out = { ...this.stateMs }
+    out[this.linkState] += performance.now() - this.stateSince
+    return out
+  }
+
+  /** The current batch deadline (ms): 2 x (srtt + 4 rttvar), clamped to the configured bounds. */
+  get assignDeadlineMs(): number {
+    const { assignDeadlineMinMs: lo, assignDeadlineMaxMs: hi } = this.options
+    if (this.srtt < 0) return hi
+    return Math.min(hi, Math.max(lo, 2 * (this.srtt + 4 * this.rttvar)))
   }
 
   /**
@@ -256,14 +326,21 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
     const ws = this.ws
-    if (!ws) {
-      this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: control client closed`))
-      return
+    if (ws && this.welcomed) {
+      // Polite close, but bounded: a dispatcher that does not answer the close gets its socket destroyed.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.teardown(ws, 'closed by the node')
+          resolve()
+        }, 500)
+        ws.addEventListener('close', () => (clearTimeout(timer), resolve()), { once: true })
+        ws.close(1000, 'node closing')
+      })
     }
-    await new Promise<void>((resolve) => {
-      ws.addEventListener('close', () => resolve(), { once: true })
-      ws.close(1000, 'node closing')
-    })
+    if (this.ws) this.teardown(this.ws, 'closed by the node')
+    this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: control client closed`))
+    this.setState('unreachable', 'closed')
+    await this.agent.destroy().catch(() => {})
   }
 
   // ------------------------------------------------------------------------------------------
@@ -317,9 +394,59 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     }
     const bytes = encodeAssignInto(this.frame, this.nodeId, this.ownLoad, ids, hashes, n, localHash, localServed, m)
     this.batchesInFlight++
+    this.batchSentAt.push(performance.now())
     this.counters.batches++
     this.counters.requests += n
     this.ws!.send(bytes)
+    // Re-arm only when no timer would fire by this batch's deadline (the deadline shrank).
+    const deadline = this.assignDeadlineMs
+    if (this.deadlineTimer && this.deadlineDueAt > performance.now() + deadline) {
+      clearTimeout(this.deadlineTimer)
+      this.deadlineTimer = null
+    }
+    if (!this.deadlineTimer) this.armDeadline(deadline)
+  }
+
+  // One lazy timer for the oldest batch in flight: it is not cleared on each reply, only
+  // re-armed when it fires early, so a batch costs no timer of its own.
+  private armDeadline(ms: number): void {
+    this.deadlineDueAt = performance.now() + ms
+    this.deadlineTimer = setTimeout(this.deadlineTask, Math.max(1, Math.ceil(ms)))
+    this.deadlineTimer.unref()
+  }
+
+  private readonly deadlineTask = (): void => {
+    this.deadlineTimer = null
+    if (this.batchesInFlight === 0 || !this.ws) return
+    const oldest = this.batchSentAt[this.batchHead]
+    const deadline = this.assignDeadlineMs
+    const age = performance.now() - oldest
+    if (age < deadline) {
+      this.armDeadline(deadline - age)
+      return
+    }
+    // Timers run before the poll phase: an answer that arrived while this process was busy
+    // (GC, a long task) is still unread. Look again after the poll phase has read it.
+    const ws = this.ws
+    setImmediate(() => {
+      if (this.ws !== ws || this.batchesInFlight === 0 || this.batchSentAt[this.batchHead] !== oldest) {
+        if (this.ws === ws && this.batchesInFlight > 0 && !this.deadlineTimer) this.armDeadline(1)
+        return
+      }
+      this.counters.deadlineMisses++
+      this.suspect(`no REPLY within the ${deadline.toFixed(0)} ms assign deadline`)
+    })
+  }
+
+  private observeRtt(ms: number): void {
+    // RFC 6298's estimator (alpha 1/8, beta 1/4).
+    if (this.srtt < 0) {
+      this.srtt = ms
+      this.rttvar = ms / 2
+    } else {
+      this.rttvar += (Math.abs(this.srtt - ms) - this.rttvar) / 4
+      this.srtt += (ms - this.srtt) / 8
+    }
   }
 
   private readonly flushDonesTask = (): void => {
@@ -350,6 +477,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       }
     }
     this.batchesInFlight--
+    this.observeRtt(performance.now() - this.batchSentAt[this.batchHead])
+    if (++this.batchHead === this.batchSentAt.length) this.batchSentAt.length = this.batchHead = 0
     // Resolve first, then drop: resolution callbacks run later (microtasks), so the arrays stay valid.
     for (let i = 0; i < reply.count; i++) resolves[head + i](reply.chosen[i])
     this.sent.drop(reply.count)
@@ -359,10 +488,23 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   private open(): void {
     this.refusal = null
-    const ws = new WebSocket(this.options.url)
+    this.lastSocket = null
+    this.wsSocket = null
+    const ws = new WebSocket(this.options.url, { dispatcher: this.agent })
     ws.binaryType = 'arraybuffer'
     this.ws = ws
+    // A stopped dispatcher's kernel still accepts the TCP connection: the handshake or the
+    // WELCOME never comes. Give up on the attempt and try again later.
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null
+      if (this.ws !== ws || this.welcomed) return
+      this.counters.connectTimeouts++
+      this.abandon(ws, `no WELCOME within ${this.options.connectTimeoutMs} ms`)
+    }, this.options.connectTimeoutMs)
+    this.connectTimer.unref()
     ws.addEventListener('open', () => {
+      if (this.ws !== ws) return
+      this.wsSocket = this.lastSocket
       this.lastHeard = Date.now()
       ws.send(
         encodeMessage({
@@ -412,6 +554,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         const reason = errorCodeName(message.code)
         if (!this.welcomed) this.refusal = new DispatcherRefusedError(reason, message.text)
         if (FATAL_REFUSALS.includes(message.code)) this.stopped = true
+        // Our previous connection is still registered (the dispatcher has not yet seen it
+        // go, e.g. it just woke up): try again soon rather than after a long backoff.
+        if (message.code === ErrorCode.DuplicateNode) this.retrySoon = true
         return // the dispatcher closes; onClose reports
       }
       default:
@@ -428,6 +573,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.welcome = welcome
     this.members = welcome.members
     this.attempt = 0
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    this.setState('connected', 'welcome')
     this.heartbeatIntervalMs = Math.max(10, welcome.heartbeatIntervalMs)
     this.heartbeatTimer = setInterval(this.heartbeatTask, this.heartbeatIntervalMs)
     this.heartbeatTimer.unref()
@@ -450,9 +598,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly heartbeatTask = (): void => {
     const ws = this.ws
     if (!ws || !this.welcomed) return
-    if (Date.now() - this.lastHeard > 3 * this.heartbeatIntervalMs) {
-      // The dispatcher went silent: drop the connection and reconnect.
-      ws.close(4000 + ErrorCode.HeartbeatTimeout, 'dispatcher silent for 3 heartbeat intervals')
+    if (Date.now() - this.lastHeard > 2 * this.heartbeatIntervalMs) {
+      // The dispatcher sends a heartbeat every interval: one missed (with slack) is silence.
+      this.counters.heartbeatMisses++
+      this.suspect(`nothing from the dispatcher for ${Date.now() - this.lastHeard} ms (heartbeat every ${this.heartbeatIntervalMs} ms)`)
       return
     }
     if (this.options.sendHeartbeats) ws.send(encodeMessage({ type: 7, load: this.ownLoad, timeMs: Date.now() }))
@@ -478,31 +627,92 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.pendingResolves.length = this.pendingRejects.length = 0
     this.pendingCount = 0
     this.batchesInFlight = 0
+    this.batchSentAt.length = this.batchHead = 0
     this.doneCount = 0
     this.localServed.clear()
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
-    if (this.ws !== ws) return
-    this.ws = null
+  private setState(next: LinkState, why: string): void {
+    if (next === this.linkState) return
+    const now = performance.now()
+    this.stateMs[this.linkState] += now - this.stateSince
+    this.stateSince = now
+    this.linkState = next
+    this.emit('state', next, why)
+  }
+
+  /** Forgets `ws` (its events are ignored from now on) and destroys its TCP socket. */
+  private teardown(ws: WebSocket, why: string): void {
+    if (this.ws === ws) this.ws = null
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
+    this.heartbeatTimer = this.connectTimer = this.deadlineTimer = null
+    this.batchSentAt.length = this.batchHead = 0
+    const socket = this.wsSocket ?? this.lastSocket
+    this.wsSocket = this.lastSocket = null
+    if (socket) socket.destroy()
+    else {
+      try {
+        ws.close(4000 + ErrorCode.HeartbeatTimeout, why.slice(0, 100))
+      } catch {
+        // already closing
+      }
+    }
+  }
+
+  /** The dispatcher went silent: fallback at once, terminate the socket, reconnect. */
+  private suspect(why: string): void {
+    const ws = this.ws
+    if (!ws) return
+    this.counters.suspects++
     const wasWelcomed = this.welcomed
     this.welcomed = false
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
-    this.heartbeatTimer = null
+    this.teardown(ws, why)
+    this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: dispatcher suspect: ${why}`))
+    this.setState('suspect', why)
+    if (wasWelcomed) this.emit('disconnected', { code: 4000 + ErrorCode.HeartbeatTimeout, reason: why })
+    this.scheduleReconnect()
+  }
+
+  /** A connection attempt that got no WELCOME in time. */
+  private abandon(ws: WebSocket, why: string): void {
+    this.teardown(ws, why)
+    const waiter = this.connectWaiter
+    this.connectWaiter = null
+    waiter?.reject(new DispatcherUnavailableError(`node ${this.nodeId}: cannot register with ${this.options.url}: ${why}`))
+    this.scheduleReconnect()
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return
+    const wasWelcomed = this.welcomed
+    this.welcomed = false
+    this.teardown(ws, reason)
     const why = this.refusal ? this.refusal.message : `connection closed (${code}${reason ? ` ${reason}` : ''})`
     this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: dispatcher unavailable: ${why}`))
+    // A refused or failed attempt while suspect says nothing new about the dispatcher: it stays suspect until it answers.
+    if (wasWelcomed || this.linkState !== 'suspect' || this.refusal) this.setState('unreachable', why)
     if (wasWelcomed) this.emit('disconnected', { code, reason })
     const waiter = this.connectWaiter
     this.connectWaiter = null
     if (waiter) waiter.reject(this.refusal ?? new DispatcherUnavailableError(`node ${this.nodeId}: cannot register with ${this.options.url}: ${why}`))
     if (this.refusal && this.stopped && !this.closedByUser) this.emit('error', this.refusal)
-    if (this.stopped || this.closedByUser || !this.options.reconnect) return
-    const delay = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** this.attempt) * (0.5 + Math.random() / 2)
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.closedByUser || !this.options.reconnect || this.reconnectTimer) return
+    // Exponential backoff with jitter (50-100% of the step), so nodes that lost the same
+    // dispatcher do not come back in step.
+    const step = this.retrySoon ? this.options.backoffInitialMs : Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** this.attempt)
+    this.retrySoon = false
+    const delay = step * (0.5 + Math.random() / 2)
     this.attempt = Math.min(this.attempt + 1, 30)
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null
       this.counters.reconnects++
-      if (!this.stopped) this.open()
+      if (!this.stopped && !this.closedByUser) this.open()
     }, delay)
   }
 }

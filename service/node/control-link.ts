@@ -2,7 +2,7 @@
 // questions, done/local reports, the node's load, the membership (peers' addresses) and the
 // DS node half, created with the parameters the dispatcher's WELCOME carries.
 
-import { ControlClient } from '../control-client/client.js'
+import { ControlClient, type LinkState } from '../control-client/client.js'
 import { createLocalTable, type LocalTable, type PolicyName, type PolicyParams } from '../policy/index.js'
 import type { Member } from '../protocol/codec.js'
 import type { ControlLink, LinkHost } from './node.js'
@@ -13,6 +13,31 @@ export interface NodeLinkOptions {
   token: string
   /** Adaptive batching (default on). */
   batching?: boolean
+  /** Bounds of the assign deadline, ms (default 100..500; see ControlClientOptions). */
+  assignDeadlineMinMs?: number
+  assignDeadlineMaxMs?: number
+}
+
+/** How the link has fared: for the node's /healthz and /metrics. */
+export interface LinkStats {
+  /** Seconds spent in each state since the link was made. */
+  secondsConnected: number
+  secondsSuspect: number
+  secondsUnreachable: number
+  /** Times the link turned suspect, and why: a batch missed its deadline / the heartbeat stopped. */
+  suspects: number
+  deadlineMisses: number
+  heartbeatMisses: number
+  reconnects: number
+  /** The assign deadline now in force (ms). */
+  assignDeadlineMs: number
+}
+
+/** The ControlLink node.ts expects, with the link's state and statistics. */
+export interface NodeControlLink extends ControlLink {
+  /** connected | suspect (the dispatcher went silent; deciding by fallback, reconnecting) | unreachable. */
+  readonly state: LinkState
+  stats(): LinkStats
 }
 
 function controlUrl(url: string): string {
@@ -29,7 +54,7 @@ function localTableFor(params: PolicyParams): LocalTable {
   }
 }
 
-export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => ControlLink {
+export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => NodeControlLink {
   return (host) => {
     const client = new ControlClient({
       url: controlUrl(options.url),
@@ -37,6 +62,8 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => Co
       address: host.address,
       token: options.token,
       batching: options.batching ?? true,
+      assignDeadlineMinMs: options.assignDeadlineMinMs,
+      assignDeadlineMaxMs: options.assignDeadlineMaxMs,
     })
     let policy: PolicyName | null = null
     let localTable: LocalTable | null = null
@@ -60,6 +87,8 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => Co
     })
     client.on('membership', (m) => applyMembers(m.members))
     client.on('error', (err) => host.log(`control client stopped: ${err.message}`))
+    // State changes are rare (a few per incident): each is worth a line in the node's log.
+    client.on('state', (state, why) => host.log(`dispatcher link ${state}: ${why}`))
     // The client sends the node's load with HELLO (so a reconnect resynchronises it) and
     // with heartbeats; keep it current while no assign carries it (fallback, DS local serves).
     const loadTimer = setInterval(() => client.setLoad(host.load()), 200)
@@ -72,6 +101,23 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => Co
     return {
       get connected() {
         return client.connected
+      },
+      get state() {
+        return client.state
+      },
+      stats() {
+        const ms = client.timeInState()
+        const c = client.counters
+        return {
+          secondsConnected: ms.connected / 1000,
+          secondsSuspect: ms.suspect / 1000,
+          secondsUnreachable: ms.unreachable / 1000,
+          suspects: c.suspects,
+          deadlineMisses: c.deadlineMisses,
+          heartbeatMisses: c.heartbeatMisses,
+          reconnects: c.reconnects,
+          assignDeadlineMs: client.assignDeadlineMs,
+        }
       },
       get policy() {
         return policy
