@@ -1,7 +1,8 @@
-// Flag values several commands read the same way: comma-separated lists (of policies, of
-// numbers), numbers with a lower bound, durations where 0 means none, and the emulated disk.
-// Outside cli/commands/ so that oclif does not take it for a command. Bad input throws
-// InvalidArgumentError naming the flag; the commands turn it into exit code 2.
+// The flags several commands share, defined once (names, units, defaults as cli/README.md
+// states them), and the parsers behind them: comma-separated lists (of policies, of numbers),
+// numbers with a lower bound, durations (always with a unit; 0 where none is allowed), policy
+// parameters, listen addresses, the emulated disk. Outside cli/commands/ so that oclif does not
+// take it for a command. Bad input throws InvalidArgumentError naming the flag (exit code 2).
 
 import { Flags } from '@oclif/core'
 import { InvalidArgumentError } from '../service/core/errors.js'
@@ -9,6 +10,9 @@ import { parseDiskModel, type DiskModel } from '../service/node/disk.js'
 import { checkPolicy } from '../service/policy/params.js'
 import type { PolicyName } from '../service/policy/types.js'
 import { parseSeconds } from '../service/core/duration.js'
+import { parseListen } from '../service/node/address.js'
+import { DEFAULT_PARAMS, POLICY_NAMES, type PolicyParams } from '../service/policy/types.js'
+import { parsePolicyParams } from '../service/sim/options.js'
 
 export { parseSeconds }
 
@@ -78,4 +82,103 @@ export const diskFlag = Flags.string({ description: 'emulate a disk for cache mi
 /** The --disk value: a disk model, or null when the flag is absent or "none". */
 export function parseDiskFlag(text: string | undefined): DiskModel | null {
   return text === undefined || text === 'none' ? null : parseDiskModel(text)
+}
+
+// ---- Durations: the value carries its unit ("500ms", "20s", "2m", "1h"); a bare number is refused.
+
+/** Seconds in a duration with its unit; "0" only when `zero` allows none (a warm-up, an OFF time). */
+export function parseDuration(text: string, flag: string, zero = false): number {
+  if (zero && text.trim() === '0') return 0
+  if (!/^\s*[0-9]*\.?[0-9]+\s*(ms|s|m|h)\s*$/.test(text)) {
+    throw new InvalidArgumentError(`${flag}: "${text}" is not a duration with a unit, write e.g. 500ms, 20s or 2m${zero ? ' (or 0 for none)' : ''}`)
+  }
+  return parseSeconds(text, flag)
+}
+
+/**
+ * A duration flag, read as seconds. `default` is written with its unit ("20s") and shown so in
+ * --help; `zero: true` also takes "0" (none).
+ */
+export function durationFlag(options: { description: string; default?: string; zero?: boolean; required?: boolean }) {
+  const base = {
+    description: options.description,
+    helpValue: '<duration>',
+    parse: async (input: string, _ctx: unknown, opts: { name: string }) => parseDuration(input, `--${opts.name}`, options.zero === true),
+  }
+  if (options.default === undefined) return options.required ? Flags.custom<number>({ ...base, required: true })() : Flags.custom<number>(base)()
+  const text = options.default
+  return Flags.custom<number>({
+    ...base,
+    default: parseDuration(text, 'default', options.zero === true),
+    // The manifest and --help show this text, unit included, instead of a bare number of seconds.
+    defaultHelp: async () => text,
+  })()
+}
+
+// ---- Policies
+
+/** --policy: the one policy a command runs. */
+export function policyFlag(options: { description?: string; default?: string } = {}) {
+  return Flags.string({ description: options.description ?? 'distribution policy', options: [...POLICY_NAMES], default: options.default ?? 'ds' })
+}
+
+/** --policies: the policies a command runs one after the other, comma-separated (check with parsePolicyList). */
+export function policiesFlag(defaults: readonly string[], description = 'policies to run, comma-separated') {
+  return Flags.string({ description: `${description} (any of ${POLICY_NAMES.join(', ')})`, default: defaults.join(',') })
+}
+
+const paramDefaults = Object.entries(DEFAULT_PARAMS)
+  .map(([key, value]) => `${key}=${value}`)
+  .join(', ')
+
+/** --param k=v,k=v: policy parameters (service/policy/types.ts PolicyParams), wherever a policy runs. */
+export const paramFlag = Flags.string({
+  description: `policy parameters, comma-separated key=value; unset ones keep their defaults: ${paramDefaults}`,
+  helpValue: '<key=value,...>',
+})
+
+/** The --param value as PolicyParams (unknown keys and non-numbers named in the error). */
+export function parseParamFlag(text: string | undefined): Partial<PolicyParams> {
+  return text === undefined ? {} : parsePolicyParams(text)
+}
+
+// ---- Addresses, seeds, output
+
+/** --listen host:port (a port alone means 127.0.0.1; port 0 picks a free port, see the ready line). */
+export function listenFlag(defaultAddress: string, description = 'address to listen on, host:port (port 0: any free port, see the ready line)') {
+  return Flags.custom<{ host: string; port: number }>({
+    description,
+    helpValue: '<host:port>',
+    parse: async (input: string) => parseListen(input),
+    default: parseListen(defaultAddress),
+    defaultHelp: async () => defaultAddress,
+  })()
+}
+
+/** --surge-seed: the SURGE workload (file set, objects, request sequence, users' think times). */
+export function surgeSeedFlag(description = 'seed of the SURGE workload: file set, objects, request sequence') {
+  return Flags.integer({ description, min: 0 })
+}
+
+/** --model-seed: the simulator's own random choices (users' start and think times). */
+export function modelSeedFlag(defaultSeed: number) {
+  return Flags.integer({ description: "seed of the simulator's own random choices (users' start and think times)", default: defaultSeed, min: 0 })
+}
+
+/** --arrival-seed: replay's Poisson arrival times. */
+export const arrivalSeedFlag = Flags.integer({ description: 'rate mode: seed of the Poisson arrival times', default: 1, min: 0 })
+
+/** --json: the command's result as one JSON document on stdout, and nothing else there. */
+export function jsonFlag(what = 'print the results as one JSON document on stdout instead of a table') {
+  return Flags.boolean({ description: what, default: false })
+}
+
+/** --cache-mb: content cache per node, MiB. */
+export function cacheMbFlag(defaultMb: number, description = 'content cache per node, MiB') {
+  return Flags.string({ description, default: String(defaultMb) })
+}
+
+/** The --cache-mb value, a number of MiB >= 0. */
+export function parseCacheMb(text: string): number {
+  return parseNumber(text, '--cache-mb', { min: 0 })
 }

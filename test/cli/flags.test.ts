@@ -1,7 +1,7 @@
 // The flag parsers the commands share (cli/flags.ts).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { commaList, parseDiskFlag, parseNumber, parseNumberList, parsePolicyList, parseSecondsOrZero } from '../../cli/flags.js'
+import { commaList, parseDiskFlag, parseDuration, parseNumber, parseNumberList, parseParamFlag, parsePolicyList, parseSecondsOrZero } from '../../cli/flags.js'
 
 test('commaList trims and drops empty items', () => {
   assert.equal(commaList(' a, b,,c ,'), ['a', 'b', 'c'])
@@ -41,6 +41,24 @@ test('parseDiskFlag: absent or none is no disk', () => {
   assert.is(parseDiskFlag(undefined), null)
   assert.is(parseDiskFlag('none'), null)
   assert.ok(parseDiskFlag('seek=8ms,mbps=20'))
+})
+
+test('parseDuration: a unit is required; 0 only where none is allowed', () => {
+  assert.is(parseDuration('20s', '--duration'), 20)
+  assert.is(parseDuration('1500ms', '--duration'), 1.5)
+  assert.is(parseDuration('2m', '--duration'), 120)
+  assert.is(parseDuration('0', '--warmup', true), 0)
+  assert.throws(() => parseDuration('5', '--duration'), /--duration: "5" is not a duration with a unit, write e.g. 500ms, 20s or 2m$/)
+  assert.throws(() => parseDuration('0', '--duration'), /--duration/)
+  assert.throws(() => parseDuration('0s', '--duration'), /--duration must be above 0/)
+  assert.throws(() => parseDuration('soon', '--warmup', true), /--warmup: "soon" .*\(or 0 for none\)/)
+})
+
+test('parseParamFlag: PolicyParams names, unknown ones named', () => {
+  assert.equal(parseParamFlag(undefined), {})
+  assert.equal(parseParamFlag('hotThreshold=50,tLow=10'), { hotThreshold: 50, tLow: 10 })
+  assert.throws(() => parseParamFlag('hotness=5'), /--param: unknown parameter "hotness"/)
+  assert.throws(() => parseParamFlag('tLow=x'), /--param: tLow must be a number/)
 })
 
 test.run()

@@ -1,0 +1,129 @@
+// Output files and directories appear whole or not at all: the writer fills a temporary path
+// beside the destination (same directory, so the same file system) and renames it into place
+// once everything was written. An error, or a process that exits before commit, leaves the
+// destination as it was and removes the temporary path.
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+/** Temporary paths not yet committed or aborted: removed if the process exits first. */
+const pending = new Set<string>()
+let exitHookInstalled = false
+
+function track(path: string): void {
+  pending.add(path)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  // 'exit' handlers must be synchronous; this runs on normal exits and process.exit().
+  process.once('exit', () => {
+    for (const p of pending) rmSync(p, { recursive: true, force: true })
+  })
+}
+
+/** `dir/.name.tmp-<pid>-<random>`: hidden, beside the destination, unique per call. */
+function tempPathFor(destination: string): string {
+  return join(dirname(destination), `.${basename(destination)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+}
+
+export interface AtomicPath {
+  /** Where to write: a file path (atomicFile) or an existing empty directory (atomicDir). */
+  readonly path: string
+  /** Moves what was written into place. */
+  commit(): Promise<void>
+  /** Removes what was written; the destination is untouched. Safe after commit (does nothing). */
+  abort(): Promise<void>
+}
+
+/** A temporary file path for `destination`; write it by any means, then commit() or abort(). */
+export function atomicFile(destination: string): AtomicPath {
+  const path = tempPathFor(destination)
+  track(path)
+  let done = false
+  return {
+    path,
+    async commit() {
+      if (done) return
+      await rename(path, destination)
+      done = true
+      pending.delete(path)
+    },
+    async abort() {
+      if (done) return
+      done = true
+      pending.delete(path)
+      await rm(path, { force: true })
+    },
+  }
+}
+
+/**
+ * A temporary directory for the output directory `destination` (parents created). commit()
+ * renames it into place when `destination` does not exist; when it does, each entry written is
+ * renamed into it (replacing files of the same name, keeping others), one rename per entry.
+ */
+export async function atomicDir(destination: string): Promise<AtomicPath> {
+  await mkdir(dirname(destination), { recursive: true })
+  const path = tempPathFor(destination)
+  track(path)
+  await mkdir(path)
+  let done = false
+  return {
+    path,
+    async commit() {
+      if (done) return
+      const existing = await stat(destination).catch(() => null)
+      if (existing === null) await rename(path, destination)
+      else {
+        if (!existing.isDirectory()) throw new Error(`${destination} exists and is not a directory`)
+        for (const entry of await readdir(path)) {
+          const target = join(destination, entry)
+          const old = await stat(target).catch(() => null)
+          // rename() cannot replace a directory that has entries: move the old one out of the way first.
+          if (old?.isDirectory()) await rm(target, { recursive: true, force: true })
+          await rename(join(path, entry), target)
+        }
+        await rm(path, { recursive: true, force: true })
+      }
+      done = true
+      pending.delete(path)
+    },
+    async abort() {
+      if (done) return
+      done = true
+      pending.delete(path)
+      await rm(path, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Runs `write(tempPath)` and commits its result to `destination`, or removes it if `write` throws. */
+export async function withAtomicFile<T>(destination: string, write: (path: string) => Promise<T>): Promise<T> {
+  const out = atomicFile(destination)
+  try {
+    const result = await write(out.path)
+    await out.commit()
+    return result
+  } catch (err) {
+    await out.abort()
+    throw err
+  }
+}
+
+/** As withAtomicFile, for an output directory (see atomicDir). */
+export async function withAtomicDir<T>(destination: string, write: (path: string) => Promise<T>): Promise<T> {
+  const out = await atomicDir(destination)
+  try {
+    const result = await write(out.path)
+    await out.commit()
+    return result
+  } catch (err) {
+    await out.abort()
+    throw err
+  }
+}
+
+/** writeFile, whole or not at all. */
+export async function writeFileAtomic(destination: string, data: string | Uint8Array): Promise<void> {
+  await withAtomicFile(destination, (path) => writeFile(path, data))
+}
