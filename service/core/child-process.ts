@@ -5,6 +5,7 @@
 
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 
 /** Why a child did not send the message waited for. */
 export type ChildWaitFailure =
@@ -62,4 +63,16 @@ export function canRun(command: string, args: string[]): boolean {
 /** `argv` run through taskset on core `cpu`, or unchanged when no core is given. */
 export function pinnedArgv(argv: string[], cpu: number | undefined): string[] {
   return cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv]
+}
+
+/** utime + stime of a process so far, seconds (Linux /proc, USER_HZ = 100; 0 where unreadable). */
+export async function processCpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
 }

@@ -1,0 +1,80 @@
+import { Command, Flags } from '@oclif/core'
+import { InvalidArgumentError, L7Error, MissingDependencyError } from '../../service/core/errors.js'
+import { POLICY_NAMES, type PolicyName } from '../../service/policy/types.js'
+import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
+import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
+import { diskFlag, parseDiskFlag, parseNumber, parseSecondsOrZero } from '../flags.js'
+
+export default class Testbed extends Command {
+  static override description =
+    'Run the cluster as separate hosts on this machine: a Linux network namespace per node, one for the dispatcher, ' +
+    'one per client machine and one for a layer-4 front (HAProxy, mode tcp, round robin, health checks), joined to a ' +
+    'bridge by links shaped with tc. `l7 dispatch`, `l7 node` (relay handoff) and HAProxy run inside them by their own ' +
+    '10.77.0.x addresses, with no route out. Prints `ready {json}` (namespaces, addresses) and runs until Ctrl-C, ' +
+    'then removes every namespace, link and process. Needs root and iproute2 (ip, tc). Run `l7 replay` on a client ' +
+    'machine with `ip netns exec <client netns> npx l7 replay ...` against the front.'
+
+  static override examples = [
+    '$ <%= config.bin %> testbed --nodes 4 --policy lard',
+    '$ <%= config.bin %> testbed --nodes 2 --clients 1 --link-mbps 100 --scale 10 --disk seek=10ms,mbps=20',
+    '$ <%= config.bin %> testbed --cleanup',
+  ]
+
+  static override flags = {
+    nodes: Flags.integer({ description: 'node hosts', default: 4, min: 1, max: 64 }),
+    clients: Flags.integer({ description: 'client machines', default: 4, min: 1, max: 64 }),
+    policy: Flags.string({ description: 'distribution policy', options: [...POLICY_NAMES], default: 'ds' }),
+    'link-mbps': Flags.string({ description: 'each host\'s link, Mbit/s each way, before --scale', default: '100' }),
+    delay: Flags.string({ description: 'one-way delay added on each side of every link (needs the kernel\'s netem)', default: '0' }),
+    scale: Flags.string({ description: 'slow links and emulated disks together by this factor (rates / scale, seeks * scale)', default: '1' }),
+    'cache-mb': Flags.integer({ description: 'content cache per node, MiB', default: 32, min: 0 }),
+    disk: diskFlag,
+    files: Flags.integer({ description: 'files of the seed\'s SURGE set to generate (without --docroot)', default: 2000, min: 1 }),
+    docroot: Flags.directory({ description: 'serve this directory instead of a generated file set', exists: true }),
+    front: Flags.boolean({ description: 'start the HAProxy front', default: true, allowNo: true }),
+    cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) that crashed test beds left, then exit', default: false }),
+    all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Testbed)
+    const unavailable = testbedUnavailable()
+    if (unavailable) this.error(unavailable, { exit: 2 })
+    if (flags.cleanup) {
+      const removed = cleanupLeftovers(flags.all)
+      this.log(removed.length === 0 ? 'nothing to clean up' : `removed ${removed.length} namespaces: ${removed.join(' ')}`)
+      return
+    }
+    let bed: Awaited<ReturnType<typeof startTestbed>> | null = null
+    let closing: Promise<void> | null = null
+    const close = () => (closing ??= bed ? bed.close() : Promise.resolve())
+    const removeSignals = installSignalTeardown(close)
+    try {
+      bed = await startTestbed({
+        nodes: flags.nodes,
+        clients: flags.clients,
+        policy: flags.policy as PolicyName,
+        linkMbps: parseNumber(flags['link-mbps'], '--link-mbps', { above: 0 }),
+        scale: parseNumber(flags.scale, '--scale', { min: 1 }),
+        delayMs: parseSecondsOrZero(flags.delay, '--delay') * 1000,
+        cacheMb: flags['cache-mb'],
+        disk: parseDiskFlag(flags.disk),
+        files: flags.files,
+        docroot: flags.docroot,
+        front: flags.front,
+      })
+      this.log(`ready ${JSON.stringify(bed.info())}`)
+      // Runs until a signal (installSignalTeardown tears down and exits) or a process of the bed dies.
+      const died = await Promise.race([bed.dispatcher.process!.exited.then(() => 'the dispatcher'), ...bed.nodes.map((n) => n.process.exited.then(() => `node ${n.id}`))])
+      if (!closing) this.error(`${died} exited: ${[bed.dispatcher.process!, ...bed.nodes.map((n) => n.process)].map((p) => p.stderrTail()).filter(Boolean).join('; ') || 'no message'}`, { exit: 1 })
+      await closing
+    } catch (err) {
+      if (err instanceof MissingDependencyError || err instanceof InvalidArgumentError) this.error(err.message, { exit: 2 })
+      if (err instanceof L7Error) this.error(err.message, { exit: 1 })
+      throw err
+    } finally {
+      await close()
+      removeSignals()
+    }
+  }
+}
