@@ -48,13 +48,15 @@ async function runNode(config: NodeChildConfig): Promise<void> {
     token: config.token,
     decide: config.forwardAllTo === undefined ? undefined : () => ({ node: config.forwardAllTo!, route: 'dispatched' }),
     link: config.dispatcher ? createNodeLink({ url: config.dispatcher, token: config.token }) : undefined,
-    passSocket:
+    passer:
       config.handoff === 'fd'
-        ? (to, socket, bytes, route) => {
-            // Stop reading: the bytes already read travel with the handle; the client is
-            // waiting for its response, so nothing more arrives before the sibling reads.
-            socket.pause()
-            return send({ type: 'handoff', from: config.id, to, route, bytes }, socket)
+        ? {
+            canPass: () => process.connected,
+            // The front end has stopped reading: the bytes not yet answered travel with the
+            // handle, whatever the kernel still holds is read by the sibling.
+            pass: (to, socket, bytes, route) => {
+              if (!send({ type: 'handoff', from: config.id, to, route, bytes }, socket)) socket.destroy()
+            },
           }
         : undefined,
   })

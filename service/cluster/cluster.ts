@@ -90,6 +90,12 @@ async function writeSurgeFileSet(docroot: string, files: number, seed?: number):
   await materialize(sizes.map((size) => ({ size })), params.seed, { docroot })
 }
 
+function stopReading(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { readStop?(): number } })._handle
+  handle?.readStop?.()
+  socket.pause()
+}
+
 function spawnChild(config: ChildConfig): ChildProcess {
   return fork(CHILD_SCRIPT, [], {
     env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
@@ -191,6 +197,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   for (const node of nodesById.values()) {
     node.process.on('message', (m: ChildMessage, handle?: net.Socket) => {
       if (m.type !== 'handoff' || !handle) return
+      // Node starts reading a socket it receives; bytes read here would be lost when the
+      // handle moves on, so stop at once: the client's next bytes wait in the kernel.
+      stopReading(handle)
       const to = nodesById.get(m.to)
       const adopt: ParentMessage = { type: 'adopt', route: m.route, bytes: m.bytes }
       const deliver = (target: ClusterChild, message: ParentMessage): boolean => {

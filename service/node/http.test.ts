@@ -18,11 +18,36 @@ test('request heads: version, keep-alive, path range, absolute form', () => {
   assert.is(r.head.headEnd, 'GET /a/b.html?x=1 HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n\r\n'.length)
   const ten = parse('GET / HTTP/1.0\r\n\r\n')
   assert.ok('head' in ten && ten.head.keepAlive === false)
-  const close = parse('GET / HTTP/1.1\r\nConnection: close\r\n\r\n')
+  const close = parse('GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')
   assert.ok('head' in close && close.head.keepAlive === false)
-  const abs = parse('GET http://example.com/x?y HTTP/1.1\r\n\r\n')
+  const abs = parse('GET http://example.com/x?y HTTP/1.1\r\nHost: example.com\r\n\r\n')
   assert.ok('head' in abs)
   if ('head' in abs) assert.is(abs.head.target.slice(abs.head.pathStart - 4, abs.head.pathEnd - 4), '/x')
+})
+
+test('HTTP/1.1 without Host, bare LF and HTTP/0.9 are refused at once (RFC 9112 3.2, 2.2)', () => {
+  const noHost = parse('GET / HTTP/1.1\r\n\r\n')
+  assert.ok('error' in noHost && noHost.error.status === 400 && /Host/.test(noHost.error.reason))
+  assert.ok('head' in parse('GET / HTTP/1.0\r\n\r\n'), 'HTTP/1.0 needs no Host')
+  const bareLf = parse('GET / HTTP/1.1\nHost: h\n\n')
+  assert.ok('error' in bareLf && bareLf.error.status === 400)
+  const bareLfHeader = parse('GET / HTTP/1.1\r\nHost: h\n')
+  assert.ok('error' in bareLfHeader && bareLfHeader.error.status === 400)
+  const http09 = parse('GET /\r\n')
+  assert.ok('error' in http09 && http09.error.status === 400)
+})
+
+test('forwardable heads, and Expect', () => {
+  const plain = parse('GET /a HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n')
+  assert.ok('head' in plain && plain.head.forwardable && plain.head.expect === null)
+  for (const extra of ['Connection: close', 'Expect: 100-continue', 'Keep-Alive: 5', 'X-L7-Handoff: 1.dispatched.0.00', 'Upgrade: h2c']) {
+    const r = parse(`GET /a HTTP/1.1\r\nHost: h\r\n${extra}\r\n\r\n`)
+    assert.ok('head' in r && !r.head.forwardable, extra)
+  }
+  const ten = parse('GET /a HTTP/1.0\r\n\r\n')
+  assert.ok('head' in ten && !ten.head.forwardable, 'HTTP/1.0 is rebuilt as 1.1 keep-alive')
+  const expect = parse('GET /a HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\n\r\n')
+  assert.ok('head' in expect && expect.head.expect === '100-continue')
 })
 
 test('incomplete heads wait; oversized ones are 414/431', () => {

@@ -22,7 +22,17 @@ export interface RequestHead {
   hasBody: boolean
   /** Offset just past the blank line that ends the head. */
   headEnd: number
+  /**
+   * The head can be forwarded to a peer byte for byte (plus the credential): HTTP/1.1 and
+   * no header a proxy must not pass on (hop-by-hop fields, Expect, a credential).
+   */
+  forwardable: boolean
+  /** The Expect field's value, lower-cased; null when absent. */
+  expect: string | null
 }
+
+/** Fields a proxy consumes rather than forwards (RFC 9110 section 7.6.1), plus Expect and the credential. */
+export const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-connection', 'trailer', 'expect', 'x-l7-handoff'])
 
 /** Why a head could not be parsed, with the status to answer. */
 export interface HeadError {
@@ -52,12 +62,21 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
   const lineEnd = buf.indexOf('\r\n', start, 'latin1')
   if (lineEnd < 0 || lineEnd >= end) {
     if (end - start > MAX_REQUEST_LINE) return { error: { status: 414, reason: 'request line too long' } }
+    // A line ended by a bare LF never completes: refuse it now rather than at the deadline.
+    const lf = buf.indexOf(LF, start)
+    if (lf >= 0 && lf < end) return { error: { status: 400, reason: 'request line must end with CRLF' } }
     return { incomplete: true }
   }
+  // Check the request line before waiting for the rest of the head, so that an HTTP/0.9
+  // request (no version) is refused at once instead of waiting for a blank line.
+  const early = checkRequestLine(buf, start, lineEnd)
+  if (early) return { error: early }
   if (lineEnd - start > MAX_REQUEST_LINE) return { error: { status: 414, reason: 'request line too long' } }
   const headStop = buf.indexOf('\r\n\r\n', lineEnd, 'latin1')
   if (headStop < 0 || headStop + 4 > end) {
     if (end - start > MAX_HEAD) return { error: { status: 431, reason: 'request header fields too large' } }
+    const lf = buf.indexOf(LF, lineEnd + 2)
+    if (lf >= 0 && lf < end && buf[lf - 1] !== CR) return { error: { status: 400, reason: 'header line must end with CRLF' } }
     return { incomplete: true }
   }
   const headEnd = headStop + 4
@@ -99,6 +118,9 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
   const headers: Array<[string, string]> = []
   let connection = ''
   let hasBody = false
+  let hasHost = false
+  let forwardable = version === 11
+  let expect: string | null = null
   let p = lineEnd + 2
   while (p < headStop + 2) {
     const eol = buf.indexOf('\r\n', p, 'latin1')
@@ -116,13 +138,18 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
     const name = buf.toString('latin1', p, colon).toLowerCase()
     const value = buf.toString('latin1', colon + 1, eol).trim()
     headers.push([name, value])
-    if (name === 'connection') connection = value.toLowerCase()
+    if (NOT_FORWARDED.has(name)) forwardable = false
+    if (name === 'host') hasHost = true
+    else if (name === 'expect') expect = value.toLowerCase()
+    else if (name === 'connection') connection = value.toLowerCase()
     else if (name === 'content-length') {
       if (!/^\d+$/.test(value)) return { error: { status: 400, reason: 'malformed content-length' } }
       if (Number(value) > 0) hasBody = true
     } else if (name === 'transfer-encoding') hasBody = true
     p = eol + 2
   }
+  // RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+  if (version === 11 && !hasHost) return { error: { status: 400, reason: 'HTTP/1.1 request without Host header' } }
   const keepAlive =
     version === 11 ? !/(^|,)\s*close\s*(,|$)/.test(connection) : /(^|,)\s*keep-alive\s*(,|$)/.test(connection)
   return {
@@ -136,8 +163,19 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
       headers,
       hasBody,
       headEnd,
+      forwardable,
+      expect,
     },
   }
+}
+
+/** The request line's shape, checked as soon as the line is complete; null when it is fine. */
+function checkRequestLine(buf: Buffer, start: number, lineEnd: number): HeadError | null {
+  const firstSpace = buf.indexOf(SP, start)
+  if (firstSpace < 0 || firstSpace >= lineEnd) return { status: 400, reason: 'malformed request line' }
+  const secondSpace = buf.indexOf(SP, firstSpace + 1)
+  if (secondSpace < 0 || secondSpace >= lineEnd) return { status: 400, reason: 'request line has no HTTP version (HTTP/0.9 is not supported)' }
+  return null
 }
 
 export function headerValue(head: RequestHead, name: string): string | undefined {
@@ -152,6 +190,7 @@ export const STATUS_TEXT: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  417: 'Expectation Failed',
   414: 'URI Too Long',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',

@@ -61,13 +61,13 @@ test('HTTP/1.0 closes unless keep-alive is asked for', async () => {
 
 test('status codes: 404, 405, 400, 414, 431, 505', async () => {
   assert.is((await rawExchange(node.port, get('/nope.bin')))[0].status, 404)
-  assert.is((await rawExchange(node.port, `POST /1.bin HTTP/1.1\r\nContent-Length: 0\r\n\r\n`))[0].status, 405)
+  assert.is((await rawExchange(node.port, `POST /1.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`))[0].status, 405)
   assert.is((await rawExchange(node.port, `GARBAGE\r\n\r\n`))[0].status, 400)
-  assert.is((await rawExchange(node.port, `GET /x HTTP/1.1\r\nBad Header\r\n\r\n`))[0].status, 400)
+  assert.is((await rawExchange(node.port, `GET /x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n`))[0].status, 400)
   assert.is((await rawExchange(node.port, `GET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`))[0].status, 414)
   assert.is((await rawExchange(node.port, `GET / HTTP/1.1\r\nX: ${'b'.repeat(17000)}\r\n\r\n`))[0].status, 431)
   assert.is((await rawExchange(node.port, `GET / HTTP/2.0\r\n\r\n`))[0].status, 505)
-  assert.is((await rawExchange(node.port, `GET /1.bin HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello`))[0].status, 400)
+  assert.is((await rawExchange(node.port, `GET /1.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`))[0].status, 400)
 })
 
 test('path traversal never leaves the root', async () => {
@@ -129,6 +129,19 @@ test('a client dribbling its request head is cut off at the head deadline (408)'
     })
     assert.match(got, /^HTTP\/1\.1 408 /)
     assert.ok(Date.now() - started < 3000)
+  } finally {
+    await quick.close()
+  }
+})
+
+test('a partial head followed by silence is answered 408 at the head deadline, not the idle time-out', async () => {
+  const quick = await startNode({ id: 4, docroot: root, adminPort: null, headerTimeoutMs: 300, idleTimeoutMs: 30_000 })
+  try {
+    const started = Date.now()
+    const res = await rawExchange(quick.port, 'GET /1.bin HTTP/1.1\r\nHost: x\r\n', 1)
+    const waited = Date.now() - started
+    assert.is(res[0]?.status, 408)
+    assert.ok(waited >= 250 && waited < 3000, `answered after ${waited} ms`)
   } finally {
     await quick.close()
   }

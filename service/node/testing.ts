@@ -114,3 +114,34 @@ export function keepAliveSequence(port: number, requests: string[], gapMs = 0, t
     socket.write(requests[0])
   })
 }
+
+/**
+ * Pipelines `requests` on one connection, each in its own segment `gapMs` apart, without
+ * waiting for responses, and collects `requests.length` responses (`heads`: HEAD requests).
+ */
+export function pipelinedSegments(port: number, requests: string[], gapMs = 5, heads: boolean[] = [], timeoutMs = 10_000): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.setNoDelay(true)
+    let data = Buffer.alloc(0)
+    let sent = 0
+    const timer = setTimeout(() => finish(new Error(`pipelined requests timed out: ${parseResponses(data, heads).responses.length} of ${requests.length} answered`)), timeoutMs)
+    const writer = setInterval(() => {
+      if (sent < requests.length && !socket.destroyed) socket.write(requests[sent++])
+      if (sent >= requests.length) clearInterval(writer)
+    }, gapMs)
+    function finish(err?: Error): void {
+      clearTimeout(timer)
+      clearInterval(writer)
+      socket.destroy()
+      if (err) reject(err)
+      else resolve(parseResponses(data, heads).responses)
+    }
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk])
+      if (parseResponses(data, heads).responses.length >= requests.length) finish()
+    })
+    socket.on('end', () => finish())
+    socket.on('error', (err) => finish(err))
+  })
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Pool } from 'undici'
 import { startCluster, type RunningCluster } from '../../service/cluster/cluster.js'
-import { fileBytes, get, keepAliveSequence, rawExchange } from '../../service/node/testing.js'
+import { fileBytes, get, keepAliveSequence, pipelinedSegments, rawExchange } from '../../service/node/testing.js'
 import { createScheduler, hashKey } from '../../service/policy/index.js'
 
 const SIZES = [0, 1, 77, 1000, 4096, 65536, 500_000, 3_000_000]
@@ -167,10 +167,52 @@ test('requests for one URL sent to every node are served by the node the policy 
       assert.is(res.headers['x-l7-node'], String(owner[f]), `/f${f}.txt on one connection`)
       assert.is(res.body.toString(), `file ${f}\n`.repeat(f + 1))
     })
+    // The same requests pipelined, each in its own segment, without waiting: the connection
+    // moves from node to node with every byte the client sent, and every response lands in
+    // its own slot.
+    for (const gap of [0, 2]) {
+      const pipelined = await pipelinedSegments(portOf(chbl.nodes[0]), owner.map((_, f) => get(`/f${f}.txt`, '', '1.1')), gap)
+      assert.is(pipelined.length, owner.length, `gap ${gap} ms`)
+      pipelined.forEach((res, f) => {
+        assert.is(res.body.toString(), `file ${f}\n`.repeat(f + 1), `/f${f}.txt pipelined, gap ${gap} ms`)
+        assert.is(res.headers['x-l7-node'], String(owner[f]))
+      })
+    }
   } finally {
     reference.close()
     await chbl.close()
   }
+})
+
+test('through the relay: pipelined segments, Expect: 100-continue and spelled-out paths, every byte in its place', async () => {
+  const paths = SIZES.map((s) => `/${s}.bin`).concat(['/f3.txt', '/f4.txt', '/hot.html'])
+  const expected = (p: string) => (p.endsWith('.bin') ? fileBytes(Number(p.slice(1, -4))) : null)
+  // Node 2 was killed above: nodes 0 and 1 remain.
+  for (const node of ds.nodes.slice(0, 2)) {
+    const responses = await pipelinedSegments(portOf(node), paths.map((p) => get(p, '', '1.1')), 1)
+    assert.is(responses.length, paths.length)
+    responses.forEach((res, i) => {
+      const want = expected(paths[i])
+      if (want) assert.ok(res.body.equals(want), `${paths[i]} via ${node}`)
+      else assert.is(res.status, 200)
+    })
+  }
+  const routes: string[] = []
+  for (let i = 0; i < 30; i++) {
+    const [res] = await rawExchange(portOf(ds.nodes[i % 2]), get(`/f${i}.txt`, 'Expect: 100-continue\r\n', '1.1'))
+    assert.is(res.status, 200)
+    assert.is(res.body.toString(), `file ${i}\n`.repeat(i + 1))
+    routes.push(res.headers['x-l7-route'])
+  }
+  assert.not.ok(routes.includes('fallback'), routes.join(','))
+  // One file, one owner: spellings of the same path are served by the same node.
+  const owners = new Set<string>()
+  for (const spelled of ['/f7.txt', '//f7.txt', '/./f7.txt', '/%66%37.txt']) {
+    const [res] = await rawExchange(portOf(ds.nodes[1]), get(spelled, '', '1.1'))
+    assert.is(res.body.toString(), `file 7\n`.repeat(8), spelled)
+    owners.add(res.headers['x-l7-node'])
+  }
+  assert.is(owners.size, 1, [...owners].join(','))
 })
 
 test('the cluster leaves no process behind', async () => {

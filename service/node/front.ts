@@ -1,0 +1,238 @@
+// Front-end stage: one client connection, its bytes, and the order of its requests.
+//
+// Bytes are gathered until a request head parses, the head goes to the request handler, and
+// the next head is parsed only when the handler is done with this one (HTTP/1.x answers in
+// order, so pipelined requests wait in the buffer). Every wait has a bound: a request head
+// must arrive within the head deadline from its first byte (a timer, so a client that sends
+// part of a head and stops is answered 408 on time), a silent connection closes after the
+// idle time-out, and a client pipelining faster than it reads is paused.
+
+import type net from 'node:net'
+import type { HandoffRoute } from './credential.js'
+import { parseRequestHead, type RequestHead } from './http.js'
+
+/** What the connection does after a request: parse the next, wait for drain, close, or let go (handed to another process). */
+export type Outcome = 'next' | 'drain' | 'close' | 'gone'
+
+export interface RequestHandler {
+  /**
+   * Handles the request whose head was parsed from the start of `bytes` (which also holds
+   * whatever followed it when it was parsed). `adopted` is set for the first request of a
+   * connection a sibling passed to this node.
+   */
+  handle(conn: ClientConnection, head: RequestHead, bytes: Buffer, adopted: HandoffRoute | null): Outcome | Promise<Outcome>
+  /** Answers a request that cannot be handled (bad head, deadline); the connection then closes. */
+  refuse(socket: net.Socket, status: number, reason: string): void
+}
+
+export interface FrontOptions {
+  headerTimeoutMs: number
+  idleTimeoutMs: number
+  /** Bytes buffered behind a request in progress before the client is paused. */
+  maxBufferedPipeline: number
+}
+
+export const DEFAULT_FRONT_OPTIONS: FrontOptions = { headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBufferedPipeline: 64 * 1024 }
+
+/** Node's socket handle, for the two things fd passing needs that the public API lacks. */
+interface SocketHandle {
+  readStop?(): number
+  writeQueueSize?: number
+}
+
+export class ClientConnection {
+  /** Bytes read and not yet parsed (behind the request in progress, if any). */
+  private buf: Buffer | null
+  /** The head bytes of the request in progress (fd passing hands them over with the rest). */
+  private current: Buffer | null = null
+  private busy = false
+  private ended = false
+  private detached = false
+  private headTimer: NodeJS.Timeout | null = null
+  private adopted: HandoffRoute | null
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly handler: RequestHandler,
+    private readonly options: FrontOptions,
+    private readonly onClose: (conn: ClientConnection) => void,
+    initial: Buffer | null,
+    adopted: HandoffRoute | null,
+  ) {
+    this.buf = initial && initial.length > 0 ? initial : null
+    this.adopted = adopted
+    socket.setNoDelay(true)
+    socket.setTimeout(options.idleTimeoutMs)
+    socket.on('timeout', () => {
+      if (!this.busy && this.buf) this.refuse(408, 'request head not received in time')
+      socket.destroy()
+    })
+    socket.on('error', () => socket.destroy())
+    socket.on('close', () => {
+      this.clearHeadTimer()
+      this.onClose(this)
+    })
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    if (this.buf) this.pump()
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended || this.detached) return
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk
+    if (this.busy) {
+      if (this.buf.length > this.options.maxBufferedPipeline) this.socket.pause()
+      return
+    }
+    this.pump()
+  }
+
+  private pump(): void {
+    while (this.buf && !this.busy && !this.socket.destroyed) {
+      const bytes = this.buf
+      const parsed = parseRequestHead(bytes)
+      if ('incomplete' in parsed) {
+        this.armHeadTimer()
+        return
+      }
+      this.clearHeadTimer()
+      if ('error' in parsed) {
+        this.refuse(parsed.error.status, parsed.error.reason)
+        return
+      }
+      const head = parsed.head
+      this.buf = head.headEnd < bytes.length ? bytes.subarray(head.headEnd) : null
+      this.current = bytes.subarray(0, head.headEnd)
+      const adopted = this.adopted
+      this.adopted = null
+      let outcome: Outcome | Promise<Outcome>
+      try {
+        outcome = this.handler.handle(this, head, bytes, adopted)
+      } catch (err) {
+        this.refuse(500, (err as Error).message)
+        return
+      }
+      if (outcome instanceof Promise) {
+        this.busy = true
+        outcome.then(
+          (o) => this.proceed(o, head),
+          (err) => {
+            this.refuse(500, (err as Error).message)
+          },
+        )
+        return
+      }
+      if (!this.settle(outcome, head)) return
+    }
+  }
+
+  /** Applies an outcome; true = go on parsing. */
+  private settle(outcome: Outcome, head: RequestHead): boolean {
+    this.current = null
+    if (outcome === 'gone') {
+      this.detached = true
+      this.buf = null
+      this.clearHeadTimer()
+      this.onClose(this)
+      return false
+    }
+    if (outcome === 'close' || !head.keepAlive) {
+      this.end()
+      return false
+    }
+    if (outcome === 'drain') {
+      this.busy = true
+      this.socket.once('drain', () => this.proceed('next', head))
+      return false
+    }
+    return true
+  }
+
+  private proceed(outcome: Outcome, head: RequestHead): void {
+    this.busy = false
+    if (this.settle(outcome, head)) {
+      if (this.socket.isPaused()) this.socket.resume()
+      this.pump()
+    }
+  }
+
+  /** The deadline for the head now being received counts from when this connection began waiting for it. */
+  private armHeadTimer(): void {
+    if (this.headTimer) return
+    this.headTimer = setTimeout(() => {
+      this.headTimer = null
+      if (!this.busy && this.buf && !this.ended) this.refuse(408, 'request head not received in time')
+    }, this.options.headerTimeoutMs)
+    this.headTimer.unref()
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer) {
+      clearTimeout(this.headTimer)
+      this.headTimer = null
+    }
+  }
+
+  private refuse(status: number, reason: string): void {
+    if (this.ended || this.socket.destroyed) return
+    this.handler.refuse(this.socket, status, reason)
+    this.end()
+  }
+
+  /** No more requests: answer what was answered, then close. */
+  private end(): void {
+    this.ended = true
+    this.buf = null
+    this.clearHeadTimer()
+    this.socket.end()
+  }
+
+  /** True while responses already written are still on their way out of this process. */
+  get writing(): boolean {
+    const handle = (this.socket as unknown as { _handle?: SocketHandle })._handle
+    return this.socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0
+  }
+
+  /**
+   * For fd passing: stops reading and returns every byte of this connection not yet
+   * answered, from the start of the request in progress (pipelined requests included), or
+   * null when the connection cannot be handed over now (responses still being written, or
+   * no handle). After a non-null return the connection must be passed or destroyed.
+   */
+  detach(): Buffer | null {
+    const handle = (this.socket as unknown as { _handle?: SocketHandle })._handle
+    if (!handle?.readStop || this.writing || !this.current) return null
+    // Stop reading in this process first: bytes the kernel still holds travel with the
+    // socket; bytes already read are gathered here and travel with the message.
+    handle.readStop()
+    this.socket.pause()
+    const parts: Buffer[] = [this.current]
+    if (this.buf) parts.push(this.buf)
+    const buffered = (this.socket as unknown as { readableBuffer: Iterable<Buffer> }).readableBuffer
+    for (const chunk of buffered) parts.push(chunk)
+    this.buf = null
+    this.current = null
+    this.clearHeadTimer()
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  }
+}
+
+/** Every client connection of a node. */
+export class FrontEnd {
+  readonly connections = new Set<ClientConnection>()
+
+  constructor(
+    private readonly handler: RequestHandler,
+    private readonly options: FrontOptions = DEFAULT_FRONT_OPTIONS,
+  ) {}
+
+  accept(socket: net.Socket, initial: Buffer | null = null, adopted: HandoffRoute | null = null): ClientConnection {
+    const conn = new ClientConnection(socket, this.handler, this.options, (c) => this.connections.delete(c), initial, adopted)
+    this.connections.add(conn)
+    return conn
+  }
+
+  destroyAll(): void {
+    for (const conn of this.connections) conn.socket.destroy()
+    this.connections.clear()
+  }
+}
