@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { Args, Command, Flags } from '@oclif/core'
-import { L7Error } from '../../service/core/errors.js'
-import { hgrmFromEncoded, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
+import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
+import { hgrmFromEncoded, replayFailure, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
 import { formatResultTable } from '../../service/replay/table.js'
 import { openReplaySource } from '../../service/replay/source.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
@@ -13,10 +13,12 @@ export default class Replay extends Command {
     'Replay a trace against web servers and measure latency honestly: from each request\'s scheduled send time ' +
     '(no coordinated omission), in HdrHistograms, beside the service time and the generator\'s own send lag. ' +
     'Open loop on the trace\'s own timing (timed) or at a fixed rate, or closed-loop users (SURGE UEs). ' +
-    'Ctrl-C prints the results so far.'
+    'Ctrl-C prints the results so far. Exits 1 with the reason on one line when more than --max-errors of the sent ' +
+    'requests failed, or nothing was sent. Only --methods are sent (a log keeps no request bodies); what is skipped is counted.'
 
   static override examples = [
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --speed 10 --max-gap 5s',
+    '<%= config.bin %> replay traces/epa-http_1995-08-30.log.gz --mode timed --speed 500 --duration 20s --target http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083',
     '<%= config.bin %> replay traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
     '<%= config.bin %> replay workload/ --mode closed --users 200 --target http://127.0.0.1:8080 --http1.0 --duration 1m --report replay.html',
     '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
@@ -45,10 +47,13 @@ export default class Replay extends Command {
     'http1.0': Flags.boolean({ description: 'a new connection per request (Connection: close), as SURGE\'s client', default: false }),
     connections: Flags.integer({ description: 'connections per target (default 10; closed mode: users)', min: 1 }),
     client: Flags.string({
-      description: 'HTTP client: undici pools (every connection style), or fast: a lean keep-alive HTTP/1.1 client, about half the CPU per request',
+      description:
+        'HTTP client (default: fast, or undici with --pipelining): fast is a lean HTTP/1.x client (keep-alive or --http1.0, ' +
+        'one request at a time per connection), about half undici\'s CPU per request; undici does every connection style',
       options: ['undici', 'fast'],
-      default: 'undici',
     }),
+    methods: Flags.string({ description: 'methods sent, comma-separated, or `all`; other requests are skipped and counted', default: 'GET,HEAD' }),
+    'max-errors': Flags.string({ description: 'share of the sent requests that may fail before the run exits 1 (e.g. 1%, 0%)', default: '1%' }),
     pipelining: Flags.integer({ description: 'requests in flight per keep-alive connection', default: 1, min: 1 }),
     timeout: Flags.string({ description: 'per-request timeout', default: '10s' }),
     json: Flags.boolean({ description: 'print the results as JSON (histograms included, base64)', default: false }),
@@ -77,6 +82,8 @@ export default class Replay extends Command {
         controller.abort()
       }
       process.on('SIGINT', onSigint)
+      const maxErrorShare = parseShare(flags['max-errors'], '--max-errors')
+      const shown = new Set<string>()
       let result
       try {
         result = await runReplay({
@@ -99,12 +106,14 @@ export default class Replay extends Command {
           http10: flags['http1.0'],
           connections: flags.connections,
           pipelining: flags.pipelining,
-          client: flags.client as 'undici' | 'fast',
+          client: flags.client as 'undici' | 'fast' | undefined,
+          methods: flags.methods === 'all' ? undefined : commaList(flags.methods).map((method) => method.toUpperCase()),
           timeoutMs: parseSeconds(flags.timeout, '--timeout') * 1000,
           signal: controller.signal,
           onProgress: progress && ((state) => progress.draw(state)),
           onWarning: (message) => {
             progress?.clear()
+            shown.add(message)
             process.stderr.write(`warning: ${message}\n`)
           },
         })
@@ -116,12 +125,23 @@ export default class Replay extends Command {
       // Vega is heavy to load: only when a report is asked for.
       if (flags.report) await (await import('../../service/replay/report.js')).writeHtmlReport(result, flags.report)
       if (flags.json) this.log(JSON.stringify(result, null, 2))
-      else this.log(formatResultTable(result))
+      else this.log(formatResultTable(result, shown))
+      const failure = replayFailure(result, maxErrorShare)
+      if (failure) this.error(failure, { exit: 1 })
     } catch (err) {
       if (err instanceof L7Error) this.error(err.message, { exit: 2 })
       throw err
     }
   }
+}
+
+/** `1%` or `1` (per cent) -> 0.01. */
+function parseShare(text: string, flag: string): number {
+  const value = Number(text.replace(/%$/, ''))
+  if (!(Number.isFinite(value) && value >= 0 && value <= 100)) {
+    throw new InvalidArgumentError(`${flag} ${JSON.stringify(text)}: expected a percentage from 0% to 100%, e.g. 1%`)
+  }
+  return value / 100
 }
 
 /** One self-rewriting line on stderr (a TTY): a bar when the run's length is known. */

@@ -127,14 +127,47 @@ test('fast client: closed loop and the coordinated-omission stall behave as with
   }
 })
 
-test('fast client refuses what it does not do (HTTP/1.0 style, pipelining)', async () => {
-  for (const options of [{ http10: true }, { pipelining: 4 }]) {
-    try {
-      await runReplay({ targets: ['http://127.0.0.1:9'], records: [record('/')], mode: 'rate', rate: 10, requests: 1, client: 'fast', ...options })
-      assert.unreachable('accepted')
-    } catch (error) {
-      assert.match((error as Error).message, /fast client/)
-    }
+test('fast client refuses pipelining; it is the default client, undici the default with pipelining', async () => {
+  try {
+    await runReplay({ targets: ['http://127.0.0.1:9'], records: [record('/')], mode: 'rate', rate: 10, requests: 1, client: 'fast', pipelining: 4 })
+    assert.unreachable('accepted')
+  } catch (error) {
+    assert.match((error as Error).message, /fast client/)
+  }
+  const server = createServer((_req, res) => res.end('x'))
+  const url = await listen(server)
+  try {
+    const plain = await runReplay({ targets: [url], records: [record('/')], mode: 'rate', rate: 200, requests: 3 })
+    assert.is(plain.client, 'fast')
+    assert.is(plain.ok, 3)
+    const piped = await runReplay({ targets: [url], records: [record('/')], mode: 'rate', rate: 200, requests: 3, pipelining: 2 })
+    assert.is(piped.client, 'undici')
+    assert.is(piped.ok, 3)
+  } finally {
+    await close(server)
+  }
+})
+
+test('fast client, HTTP/1.0 style: one connection per request, HTTP/1.0 with Connection: close, same counts as undici', async () => {
+  const seen: string[] = []
+  let connections = 0
+  const server = createServer((req, res) => {
+    seen.push(`${req.httpVersion} ${req.headers.connection}`)
+    res.end(req.url === '/big' ? big : 'hello')
+  })
+  server.on('connection', () => connections++)
+  const url = await listen(server)
+  try {
+    const records = [record('/'), record('/big'), record('/'), record('/big', 'HEAD')]
+    const fast = await runReplay({ targets: [url], records, mode: 'rate', rate: 100, http10: true, connections: 2, client: 'fast' })
+    assert.is(fast.client, 'fast')
+    assert.is(connections, 4)
+    assert.equal([...new Set(seen)], ['1.0 close'])
+    const slow = await runReplay({ targets: [url], records, mode: 'rate', rate: 100, http10: true, connections: 2, client: 'undici' })
+    assert.equal([fast.ok, fast.errors, fast.bytes], [slow.ok, slow.errors, slow.bytes])
+    assert.equal([fast.ok, fast.bytes], [4, 2 * 5 + 300_000])
+  } finally {
+    await close(server)
   }
 })
 

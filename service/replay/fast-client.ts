@@ -1,5 +1,6 @@
-// A lean HTTP/1.1 keep-alive client for the replay's hot path (`client: 'fast'`): one request
-// at a time per connection, the request line written as one string, the response parsed just
+// A lean HTTP/1.x client for the replay's hot path (`client: 'fast'`, the default): one request
+// at a time per keep-alive connection, or one connection per request (`http10`, as SURGE's
+// HTTP/1.0 client), the request line written as one string, the response parsed just
 // enough to count it (status, length or chunked or until close, X-L7-* values), the body never
 // kept. undici does far more per request (request validation, queues, streams, llhttp through
 // Wasm); measured on this project's machine the lean client costs about half the CPU.
@@ -200,7 +201,7 @@ class Connection {
     const done = this.current!
     this.current = undefined
     this.state = State.Idle
-    if (!this.keepAlive) {
+    if (!this.keepAlive || this.pool.http10) {
       this.closed = true
       this.socket.destroy()
     }
@@ -234,13 +235,16 @@ export class FastPool {
     private readonly origin: URL,
     private readonly size: number,
     private readonly timeoutMs: number,
+    /** HTTP/1.0 with `Connection: close`: a new connection per request, at most `size` at once. */
+    readonly http10 = false,
   ) {
     // One timer for every connection's timeout, not one per request.
     this.sweeper = setInterval(() => this.sweep(), Math.min(250, Math.max(10, timeoutMs / 4)))
   }
 
   dispatch(path: string, method: string, exchange: FastExchange): void {
-    const pending = { head: `${method} ${path} HTTP/1.1\r\nhost: ${this.origin.host}\r\n\r\n`, exchange, method }
+    const version = this.http10 ? 'HTTP/1.0\r\nconnection: close' : 'HTTP/1.1'
+    const pending = { head: `${method} ${path} ${version}\r\nhost: ${this.origin.host}\r\n\r\n`, exchange, method }
     const connection = this.idle.pop() ?? this.open()
     if (connection) connection.send(pending)
     else this.queue.push(pending)

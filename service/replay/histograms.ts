@@ -34,15 +34,19 @@ export function summarizeMs(histogram: Histogram): LatencySummary {
   const count = histogram.totalCount
   if (count === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 }
   const ms = (us: number): number => Math.round(us) / 1000
+  // A percentile is the top of its bucket (3 significant digits), which can lie above the
+  // largest value recorded: no percentile is reported above the max.
+  const max = histogram.maxValue
+  const at = (percentile: number): number => ms(Math.min(histogram.getValueAtPercentile(percentile), max))
   return {
     count,
     mean: ms(histogram.mean),
-    p50: ms(histogram.getValueAtPercentile(50)),
-    p90: ms(histogram.getValueAtPercentile(90)),
-    p99: ms(histogram.getValueAtPercentile(99)),
-    p999: ms(histogram.getValueAtPercentile(99.9)),
-    p9999: ms(histogram.getValueAtPercentile(99.99)),
-    max: ms(histogram.maxValue),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    p9999: at(99.99),
+    max: ms(max),
   }
 }
 

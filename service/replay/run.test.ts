@@ -5,7 +5,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { TraceRecord } from '../trace/types.js'
 import { hgrmFromEncoded, mergeEncoded } from './histograms.js'
-import { runReplay } from './run.js'
+import { runReplay, skipMethodReason, SKIP_ORIGIN_FORM } from './run.js'
+import { formatResultTable } from './table.js'
+import { replayFailure } from './verdict.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -221,6 +223,85 @@ test('per X-L7-* header value and per size class; HTTP/1.0 style opens a connect
     const pipelined = await runReplay({ targets: [url], records: trace, mode: 'rate', rate: 600, requests: 30, connections: 1, pipelining: 4 })
     assert.is(pipelined.ok, 30)
     assert.is(pipelined.bytes, keepAlive.bytes)
+  } finally {
+    await close(server)
+  }
+})
+
+test('a timed replay of a trace without times is an error naming rate and closed modes, even when asked for explicitly', async () => {
+  const sameTime = records(600, 0) // more than one read chunk, all at time 0
+  for (const mode of ['timed', undefined] as const) {
+    try {
+      await runReplay({ targets: ['http://127.0.0.1:9'], records: sameTime, mode })
+      assert.unreachable('accepted')
+    } catch (error) {
+      assert.match((error as Error).message, /no request times.*--mode rate.*--mode closed/)
+    }
+  }
+  // 600 requests in the first second, then a later one: that trace has times
+  const busy = [...sameTime, { ...sameTime[0], timeUs: 5000, line: 601 }]
+  const { server, url } = await listen((_req, res) => res.end('x'))
+  try {
+    const result = await runReplay({ targets: [url], records: busy, mode: 'timed', speed: 10 })
+    assert.is(result.requests, 601)
+    assert.is(result.ok, 601)
+  } finally {
+    await close(server)
+  }
+})
+
+test('methods not sent and targets that are not paths are skipped and counted by reason; a space goes out as %20', async () => {
+  const seen: string[] = []
+  const { server, url } = await listen((req, res) => {
+    seen.push(`${req.method} ${req.url}`)
+    res.end('x')
+  })
+  try {
+    const trace = [
+      { method: 'GET', url: '/a b' },
+      { method: 'POST', url: '/cgi-bin/q' },
+      { method: 'HEAD', url: '/%20c' },
+      { method: 'GET', url: 'http://elsewhere/x' },
+      { method: 'POST', url: '/form' },
+    ].map((r, i) => ({ ...r, timeUs: i * 1000, user: 0, size: -1, status: 0, line: i + 1 }))
+    for (const client of ['fast', 'undici'] as const) {
+      seen.length = 0
+      const result = await runReplay({ targets: [url], records: trace, mode: 'timed', methods: ['GET', 'HEAD'], client })
+      assert.is(result.requests, 2)
+      assert.is(result.ok, 2)
+      assert.equal(result.skipped, { [skipMethodReason('POST')]: 2, [SKIP_ORIGIN_FORM]: 1 })
+      assert.equal(seen, ['GET /a%20b', 'HEAD /%20c'])
+      assert.match(formatResultTable(result), /3 trace requests skipped, not sent: 2 method POST .*; 1 target not in origin form/)
+    }
+    const all = await runReplay({ targets: [url], records: trace, mode: 'timed' })
+    assert.is(all.requests, 4)
+  } finally {
+    await close(server)
+  }
+})
+
+test('the truth about a failed run: blank latencies, a one-line failure over --max-errors, no percentile above the max', async () => {
+  const closed = await listen(() => {})
+  const refused = closed.url
+  await close(closed.server)
+  const result = await runReplay({ targets: [refused], records: records(20, 1), mode: 'timed' })
+  assert.is(result.errorsByKind.connect, 20)
+  const table = formatResultTable(result)
+  const latency = table.split('\n').find((line) => line.startsWith('latency (from schedule)'))!
+  assert.is(latency.trim(), 'latency (from schedule)', `latency cells must be blank: ${latency}`)
+  assert.not.match(table, /0\.000/)
+  const failure = replayFailure(result)
+  assert.match(failure!, /^20 of 20 requests failed \(100\.0%: connect 20\), more than --max-errors 1%$/)
+  assert.is(replayFailure(result, 1), undefined)
+
+  const { server, url } = await listen((req, res) => (req.url === '/slow' ? setTimeout(() => res.end('x'), 30) : res.end('x')))
+  try {
+    const trace = records(200, 0).map((r, i) => ({ ...r, url: i % 50 === 0 ? '/slow' : '/' }))
+    const mixed = await runReplay({ targets: [url], records: trace, mode: 'rate', rate: 1000 })
+    for (const summary of [mixed.latencyMs, mixed.serviceMs, mixed.sendLagMs, ...mixed.perSizeClass.map((g) => g.latencyMs)]) {
+      for (const p of [summary.p50, summary.p90, summary.p99, summary.p999, summary.p9999]) assert.ok(p <= summary.max, `${p} > max ${summary.max}`)
+    }
+    assert.is(replayFailure(mixed), undefined)
   } finally {
     await close(server)
   }

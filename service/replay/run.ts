@@ -6,6 +6,7 @@
 // counts body bytes without buffering them.
 import { Pool, type Dispatcher } from 'undici'
 import { InvalidArgumentError } from '../core/errors.js'
+import { encodeUrlField } from '../trace/l7-format.js'
 import type { TraceRecord } from '../trace/types.js'
 import { FastPool } from './fast-client.js'
 import { initHistograms, summarizeMs } from './histograms.js'
@@ -107,17 +108,32 @@ function timeoutAt(atMs: number, fire: () => void, onArm: (timer: NodeJS.Timeout
   check()
 }
 
-const INVALID_PATH_BYTE = /[^\u0021-\u00ff]/
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const validMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
 
-/** What undici's Request accepts: an origin-form path of visible bytes, a token method. */
-function isValidRequest(path: string, method: string): boolean {
-  if (path.charCodeAt(0) !== 0x2f || INVALID_PATH_BYTE.test(path)) return false
+function isMethodToken(method: string): boolean {
   if (validMethods.has(method)) return true
   if (!METHOD_TOKEN.test(method)) return false
   validMethods.add(method)
   return true
+}
+
+/**
+ * The request target sent for a trace URL: the trace format's own rule (encodeUrlField: a
+ * space, control byte or DEL becomes %XX, nothing else changes), so a URL with a space in an
+ * access log and its `%20` form in a converted l7 trace are the same request.
+ */
+export function requestTarget(url: string): string {
+  return encodeUrlField(url)
+}
+
+/** Reasons a record is skipped, not sent (counted per reason, printed once). */
+export const SKIP_ORIGIN_FORM = 'target not in origin form (does not start with /)'
+export const SKIP_METHOD_TOKEN = 'method is not an HTTP token'
+export const SKIP_WIDE_CHAR = 'target has a character beyond one byte'
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/
+export function skipMethodReason(method: string): string {
+  return `method ${method} not in the methods sent (a log keeps no request bodies)`
 }
 
 export function classifyError(error: Error): ErrorKind {
@@ -168,6 +184,11 @@ class Run {
   private lagWarnedMs = 0
   readonly warnings: string[] = []
   readonly errorSamples = new Map<string, number>()
+  readonly client: 'undici' | 'fast'
+  /** Methods sent (others skipped); undefined: every method. */
+  readonly methods: Set<string> | undefined
+  /** Records not sent, by reason. */
+  readonly skipped = new Map<string, number>()
 
   constructor(readonly options: ReplayOptions) {
     this.mode = options.mode
@@ -197,13 +218,16 @@ class Run {
       if (url.protocol !== 'http:') throw new InvalidArgumentError(`target must be an http:// URL: ${text}`)
       return url
     })
-    const fast = options.client === 'fast'
-    if (fast && (this.http10 || pipelining > 1)) {
-      throw new InvalidArgumentError('the fast client does keep-alive without pipelining: use the undici client for --http1.0 or --pipelining')
+    // The lean client wherever it can (keep-alive or HTTP/1.0, one request at a time per connection).
+    this.client = options.client ?? (pipelining > 1 ? 'undici' : 'fast')
+    const fast = this.client === 'fast'
+    if (fast && pipelining > 1) {
+      throw new InvalidArgumentError('the fast client sends one request at a time per connection: use --client undici for --pipelining')
     }
+    this.methods = options.methods === undefined ? undefined : new Set(options.methods)
     this.targets = urls.map((url, i) => {
       const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
-      if (fast) return { url: options.targets[i], pool: undefined, fast: new FastPool(url, connections, this.timeoutMs), basePath }
+      if (fast) return { url: options.targets[i], pool: undefined, fast: new FastPool(url, connections, this.timeoutMs, this.http10), basePath }
       const pool = new Pool(url.origin, {
         connections,
         pipelining,
@@ -240,8 +264,11 @@ class Run {
       mode ??= options.rate !== undefined ? 'rate' : 'timed'
       feed = new RecordFeed(options.records, mode === 'rate' && loop)
       if (!(await feed.refill())) throw new InvalidArgumentError('the trace has no records')
-      if (mode === 'timed' && options.mode === undefined && !feed.hasTimes()) {
-        throw new InvalidArgumentError('the trace has no request times: use --mode rate --rate R or --mode closed --users U')
+      if (mode === 'timed' && !(await feed.hasTimes())) {
+        throw new InvalidArgumentError(
+          'the trace has no request times (its records all have the same time), so a timed replay would send them all at once: ' +
+            'use --mode rate --rate R or --mode closed --users U',
+        )
       }
       clock = this.clockFor(mode)
     }
@@ -327,10 +354,22 @@ class Run {
     }
   }
 
-  send(record: TraceRecord, scheduledMs: number, nowMs: number, user: ClosedUser | undefined): void {
+  /** The target to send for `record` (before the base path), or undefined: skipped, the reason counted. */
+  prepare(record: TraceRecord): string | undefined {
+    let reason: string | undefined
+    if (this.methods !== undefined && !this.methods.has(record.method)) reason = skipMethodReason(record.method)
+    else if (record.url.charCodeAt(0) !== 0x2f) reason = SKIP_ORIGIN_FORM
+    else if (!isMethodToken(record.method)) reason = SKIP_METHOD_TOKEN
+    else if (BEYOND_LATIN1.test(record.url)) reason = SKIP_WIDE_CHAR
+    if (reason === undefined) return requestTarget(record.url)
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1)
+    return undefined
+  }
+
+  send(record: TraceRecord, target: string, scheduledMs: number, nowMs: number, user: ClosedUser | undefined): void {
     const index = this.nextTarget
     this.nextTarget = index + 1 === this.targets.length ? 0 : index + 1
-    const target = this.targets[index]
+    const to = this.targets[index]
     const measured = scheduledMs >= this.stats.measureStartMs
     const lagMs = nowMs - scheduledMs
     if (measured) this.stats.countSend(index, lagMs, nowMs)
@@ -338,21 +377,14 @@ class Run {
     if (lagMs > this.lagMaxSinceTick) this.lagMaxSinceTick = lagMs
     this.inFlight++
     const exchange = new Exchange(this, index, scheduledMs, measured, user)
-    const path = target.basePath === '' ? record.url : target.basePath + record.url
-    if (!isValidRequest(path, record.method)) {
-      // undici would refuse it inside dispatch and then stall that connection's slot: refuse it here.
-      this.dispatching = true
-      this.failed(exchange, new InvalidArgumentError(`trace line ${record.line}: invalid request ${record.method} ${JSON.stringify(path)}`))
-      this.dispatching = false
-      return
-    }
+    const path = to.basePath === '' ? target : to.basePath + target
     this.dispatching = true
     // The pool carries the timeouts; only what differs from undici's defaults goes per request.
     const method = record.method as Dispatcher.HttpMethod
-    if (target.fast) target.fast.dispatch(path, method, exchange)
-    else if (this.http10) target.pool!.dispatch({ path, method, reset: true }, exchange)
-    else if (this.blocking) target.pool!.dispatch({ path, method }, exchange)
-    else target.pool!.dispatch({ path, method, blocking: false }, exchange)
+    if (to.fast) to.fast.dispatch(path, method, exchange)
+    else if (this.http10) to.pool!.dispatch({ path, method, reset: true }, exchange)
+    else if (this.blocking) to.pool!.dispatch({ path, method }, exchange)
+    else to.pool!.dispatch({ path, method, blocking: false }, exchange)
     this.dispatching = false
   }
 
@@ -483,6 +515,7 @@ class Run {
     for (const [sample, count] of this.errorSamples) warnings.push(`${count} x ${sample}`)
     return {
       mode,
+      client: this.client,
       targets: this.targets.map((target) => target.url),
       connectionStyle: this.http10 ? 'http1.0' : 'keep-alive',
       startedAt: started.toISOString(),
@@ -504,6 +537,7 @@ class Run {
       ...stats.groups(),
       timeline: stats.timeline(),
       warnings,
+      skipped: Object.fromEntries(this.skipped),
       traceProblems: { count: problems.length, first: problems.slice(0, 5) },
       histograms: stats.encoded(),
     }
@@ -528,6 +562,8 @@ class Run {
  */
 class OpenLoop {
   private pending: TraceRecord | undefined
+  /** The request target of `pending`. */
+  private pendingTarget = ''
   /** Scheduled time of `pending` (Infinity when there is none). */
   private pendingAtMs = Infinity
   private timer: NodeJS.Timeout | undefined
@@ -571,9 +607,12 @@ class OpenLoop {
       if (this.pending === undefined) {
         const record = this.feed.take()
         if (record === undefined) return this.refill()
+        const target = this.run.prepare(record)
+        if (target === undefined) continue
         const atMs = this.run.t0 + this.clock.offsetMs(record)
         if (!this.run.canSend(atMs)) return this.finish()
         this.pending = record
+        this.pendingTarget = target
         this.pendingAtMs = atMs
       }
       if (this.pendingAtMs > nowMs) return this.arm(this.pendingAtMs)
@@ -581,7 +620,7 @@ class OpenLoop {
       const atMs = this.pendingAtMs
       this.pending = undefined
       this.pendingAtMs = Infinity
-      this.run.send(record, atMs, nowMs, undefined)
+      this.run.send(record, this.pendingTarget, atMs, nowMs, undefined)
       nowMs = performance.now()
       if (++sent >= SENDS_PER_YIELD) {
         // Behind schedule: keep sending, but let responses be read meanwhile.
@@ -694,7 +733,13 @@ class ClosedUser {
       const object = this.object
       if (object !== undefined && this.recordIndex < object.records.length) {
         if (!this.run.canSend(scheduledMs)) return this.finish()
-        this.run.send(object.records[this.recordIndex++], scheduledMs, performance.now(), this)
+        const record = object.records[this.recordIndex++]
+        const target = this.run.prepare(record)
+        if (target === undefined) {
+          empty++ // skipped requests, like empty objects, must not spin forever
+          continue
+        }
+        this.run.send(record, target, scheduledMs, performance.now(), this)
         return
       }
       this.object = undefined

@@ -38,9 +38,23 @@ export class RecordFeed {
     return undefined
   }
 
-  /** Whether the buffered records carry request times (not all the same time). */
-  hasTimes(): boolean {
-    return this.buffer.some((record) => record.timeUs !== this.buffer[0].timeUs)
+  /**
+   * Whether the records carry request times (not all the same time). A busy log can have
+   * thousands of requests in its first second: while the buffered records share one time,
+   * more are read into the buffer (up to `limit`), so the answer does not hang on the chunk size.
+   */
+  async hasTimes(limit = 100_000): Promise<boolean> {
+    const first = this.buffer[this.index]?.timeUs
+    if (first === undefined) return false
+    for (let i = this.index; ; i++) {
+      if (i === this.buffer.length) {
+        if (this.buffer.length - this.index >= limit || this.cachedPass) return false
+        const before = this.buffer.length
+        await this.read(this.buffer, before + 512)
+        if (this.buffer.length === before) return false
+      }
+      if (this.buffer[i].timeUs !== first) return true
+    }
   }
 
   /** Refills the buffer; false when the source is exhausted (and not looping). */
@@ -51,13 +65,19 @@ export class RecordFeed {
       return true
     }
     this.buffer = []
-    while (!this.done && this.buffer.length < chunk) {
+    await this.read(this.buffer, chunk)
+    return this.buffer.length > 0
+  }
+
+  /** Appends records to `buffer` until it holds `length` (or a pass ends). */
+  private async read(buffer: TraceRecord[], length: number): Promise<void> {
+    while (!this.done && buffer.length < length) {
       this.iterator ??= openIterator(this.source)
       const next = this.iterator.next()
       // Sync sources (arrays, generators) are read without a microtask per record.
       const step = 'then' in next ? await next : next
       if (!step.done) {
-        this.buffer.push(step.value)
+        buffer.push(step.value)
         this.passRecords++
         if (this.pass) {
           this.pass.push(step.value)
@@ -74,14 +94,13 @@ export class RecordFeed {
       } else if (this.pass) {
         this.cachedPass = this.pass
         this.pass = undefined
-        if (this.buffer.length === 0) this.buffer = this.cachedPass
+        if (buffer.length === 0) this.buffer = this.cachedPass
         break
       } else if (typeof this.source !== 'function' && !Array.isArray(this.source)) {
         // Too big to keep, and a generator or stream cannot be read twice.
         this.done = true
       }
     }
-    return this.buffer.length > 0
   }
 }
 

@@ -8,8 +8,13 @@ function pad(cells: string[][]): string {
 
 const ms = (value: number): string => value.toFixed(value >= 100 ? 1 : 3)
 
+/** Blank cells, not zeros, when nothing was measured (say, every request failed to connect). */
+function latencyCells(summary: LatencySummary, keys: Array<keyof LatencySummary>): string[] {
+  return keys.map((key) => (summary.count === 0 ? '' : ms(summary[key])))
+}
+
 function latencyRow(name: string, summary: LatencySummary): string[] {
-  return [name, ms(summary.p50), ms(summary.p90), ms(summary.p99), ms(summary.p999), ms(summary.p9999), ms(summary.max), ms(summary.mean)]
+  return [name, ...latencyCells(summary, ['p50', 'p90', 'p99', 'p999', 'p9999', 'max', 'mean'])]
 }
 
 function groupRows(groups: GroupResult[]): string[][] {
@@ -18,21 +23,22 @@ function groupRows(groups: GroupResult[]): string[][] {
     String(group.requests),
     String(group.ok),
     String(group.errors),
-    ms(group.latencyMs.p50),
-    ms(group.latencyMs.p99),
-    ms(group.latencyMs.max),
+    ...latencyCells(group.latencyMs, ['p50', 'p99', 'max']),
   ])
 }
 
 const GROUP_HEADER = ['', 'requests', 'ok', 'errors', 'p50 ms', 'p99 ms', 'max ms']
 
-/** The results as text tables for a terminal. */
-export function formatResultTable(result: ReplayResult): string {
+/**
+ * The results as text tables for a terminal. Warnings in `shown` were printed already (live,
+ * as they happened) and are not repeated.
+ */
+export function formatResultTable(result: ReplayResult, shown: ReadonlySet<string> = new Set()): string {
   const errors = Object.entries(result.errorsByKind)
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind} ${count}`)
   const lines = [
-    `${result.mode} replay of ${result.targets.join(', ')} (${result.connectionStyle}), ${result.durationS.toFixed(2)} s measured` +
+    `${result.mode} replay of ${result.targets.join(', ')} (${result.connectionStyle}, ${result.client} client), ${result.durationS.toFixed(2)} s measured` +
       (result.warmupRequests > 0 ? ` after ${result.warmupRequests} warm-up requests` : ''),
     `requests ${result.requests}  ok ${result.ok}  errors ${result.errors}${errors.length ? ` (${errors.join(', ')})` : ''}` +
       (result.unfinished > 0 ? `  unfinished ${result.unfinished}` : ''),
@@ -59,6 +65,11 @@ export function formatResultTable(result: ReplayResult): string {
   if (result.traceProblems.count > 0) {
     lines.push('', `${result.traceProblems.count} bad trace lines skipped, first: ` + result.traceProblems.first.map((p) => `line ${p.line}: ${p.message}`).join('; '))
   }
-  for (const warning of result.warnings) lines.push(`warning: ${warning}`)
+  const skipped = Object.entries(result.skipped)
+  if (skipped.length > 0) {
+    const total = skipped.reduce((sum, [, count]) => sum + count, 0)
+    lines.push(`${total} trace requests skipped, not sent: ` + skipped.map(([reason, count]) => `${count} ${reason}`).join('; '))
+  }
+  for (const warning of result.warnings) if (!shown.has(warning)) lines.push(`warning: ${warning}`)
   return lines.join('\n')
 }

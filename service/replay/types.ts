@@ -71,10 +71,13 @@ export interface ReplayOptions {
   /** Connections per target (keep-alive pool size, or the cap on concurrent connections). */
   connections?: number
   /**
-   * HTTP client: undici's pools (default; every connection style), or 'fast', a lean keep-alive
-   * HTTP/1.1 client (no pipelining, no HTTP/1.0 style) that costs about half the CPU per request.
+   * HTTP client: 'fast' (default unless pipelining), a lean HTTP/1.x client (keep-alive or one
+   * connection per request, one request at a time per connection), or undici's pools (every
+   * connection style, pipelining included).
    */
   client?: 'undici' | 'fast'
+  /** Methods sent; records with another method are skipped and counted. Default: every method. */
+  methods?: string[]
   /** Requests in flight per keep-alive connection. Default 1. */
   pipelining?: number
   /** Per-request timeout (headers and between body chunks), ms. Default 10000. */
@@ -146,6 +149,7 @@ export interface TimelinePoint {
 
 export interface ReplayResult {
   mode: ReplayMode
+  client: 'undici' | 'fast'
   targets: string[]
   connectionStyle: 'keep-alive' | 'http1.0'
   startedAt: string
@@ -177,6 +181,8 @@ export interface ReplayResult {
   perSizeClass: GroupResult[]
   timeline: TimelinePoint[]
   warnings: string[]
+  /** Trace records not sent, by reason (a method not sent, a target that is not a path). */
+  skipped: Record<string, number>
   traceProblems: { count: number; first: TraceProblem[] }
   /** HdrHistograms (microseconds) compressed as base64, to merge runs. */
   histograms: { latencyUs: string; serviceUs: string; sendLagUs: string }

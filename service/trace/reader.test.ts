@@ -105,4 +105,41 @@ test('format detection from the first lines', () => {
 
 test.after(() => rmSync(dir, { recursive: true, force: true }))
 
+test('a NUL byte at the start of a line is a bad line like any other, not a "long line"', async () => {
+  const path = join(dir, 'nul.l7')
+  writeFileSync(path, Buffer.from(`${L7_HEADER}\n0 0 GET /a 1\n\u0000 0 GET /b 2\n5 0 GET /c 3\n`, 'latin1'))
+  const problems: TraceProblem[] = []
+  const records = await readAllRecords(path, { onProblem: (p) => problems.push(p) })
+  assert.equal(records.map((r) => r.url), ['/a', '/c'])
+  assert.equal(problems, [{ line: 3, message: 'time is not an integer number of microseconds' }])
+})
+
+test('a UTF-8 BOM before the l7 header (or a log\'s first line) is dropped, not a bad line', async () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf])
+  const l7 = join(dir, 'bom.l7')
+  writeFileSync(l7, Buffer.concat([bom, Buffer.from(`${L7_HEADER}\n0 0 GET /a 1\n`)]))
+  const clf = join(dir, 'bom.log')
+  writeFileSync(clf, Buffer.concat([bom, Buffer.from('h - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 200 5\n')]))
+  for (const [path, url] of [[l7, '/a'], [clf, '/x']]) {
+    const problems: TraceProblem[] = []
+    const records = await readAllRecords(path, { onProblem: (p) => problems.push(p) })
+    assert.equal(records.map((r) => [r.url, r.line]), [[url, url === '/a' ? 2 : 1]])
+    assert.equal(problems, [])
+  }
+})
+
+test('a corrupt or truncated gzip file is an error that names the file', async () => {
+  const whole = gzipSync(`${L7_HEADER}\n` + '0 0 GET /a 1\n'.repeat(5000))
+  const path = join(dir, 'cut.l7.gz')
+  writeFileSync(path, whole.subarray(0, whole.length - 30))
+  for (const read of [() => readAllRecords(path), () => readAllRecords(path, { format: 'l7' })]) {
+    try {
+      await read()
+      assert.unreachable('a truncated gzip file was read without an error')
+    } catch (err) {
+      assert.match((err as Error).message, new RegExp(`^${path.replace(/[.]/g, '\\.')}: the gzip data is corrupt or truncated`))
+    }
+  }
+})
+
 test.run()

@@ -5,8 +5,8 @@ import { TraceParseError } from '../core/errors.js'
 import { readSurgeBatches } from '../surge/files.js'
 import { AccessLogParser, EPA_DEFAULT_DATE, type EpaDate } from './access-log.js'
 import { HASH } from './bytes.js'
-import { detectTraceFormat, surgeDirectoryOf } from './detect.js'
-import { readLineChunks } from './lines.js'
+import { UTF8_BOM, detectTraceFormat, surgeDirectoryOf } from './detect.js'
+import { LONG_LINE, MAX_LINE_BYTES, readLineChunks } from './lines.js'
 import { parseL7Line } from './l7-format.js'
 import type { TraceFormat, TraceProblem, TraceRecord } from './types.js'
 
@@ -41,9 +41,18 @@ export async function* readTraceBatches(path: string, options: ReadTraceOptions 
   const parseLine = lineParserFor(format, options)
   let line = 0
   for await (const chunk of readLineChunks(path)) {
+    if (chunk === LONG_LINE) {
+      line++
+      const message = `line longer than ${MAX_LINE_BYTES / (1 << 20)} MiB (skipped without reading it whole)`
+      if (options.strict) throw new TraceParseError(line, message)
+      options.onProblem?.({ line, message })
+      continue
+    }
     const batch: TraceRecord[] = []
     const end = chunk.length
     let pos = 0
+    // a UTF-8 byte order mark before the first line (an editor's) is not part of it
+    if (line === 0 && end >= 3 && chunk[0] === UTF8_BOM[0] && chunk[1] === UTF8_BOM[1] && chunk[2] === UTF8_BOM[2]) pos = 3
     while (pos < end) {
       let nl = chunk.indexOf(10, pos)
       if (nl < 0) nl = end
@@ -52,7 +61,7 @@ export async function* readTraceBatches(path: string, options: ReadTraceOptions 
       line++
       // blank lines and `#` comments are neither requests nor errors
       if (lineEnd > pos && chunk[pos] !== HASH) {
-        const parsed = chunk[pos] === 0 ? 'line longer than 1 MiB' : parseLine(chunk, pos, lineEnd, line)
+        const parsed = parseLine(chunk, pos, lineEnd, line)
         if (typeof parsed === 'string') {
           if (options.strict) throw new TraceParseError(line, parsed)
           options.onProblem?.({ line, message: parsed })
