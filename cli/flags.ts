@@ -4,7 +4,8 @@
 // parameters, listen addresses, the emulated disk. Outside cli/commands/ so that oclif does not
 // take it for a command. Bad input throws InvalidArgumentError naming the flag (exit code 2).
 
-import { Flags } from '@oclif/core'
+import { access } from 'node:fs/promises'
+import { Args, Flags } from '@oclif/core'
 import { InvalidArgumentError } from '../service/core/errors.js'
 import { parseDiskModel, type DiskModel } from '../service/node/disk.js'
 import { checkPolicy } from '../service/policy/params.js'
@@ -173,6 +174,12 @@ export function jsonFlag(what = 'print the results as one JSON document on stdou
   return Flags.boolean({ description: what, default: false })
 }
 
+/** A duration flag's seconds as a whole number, for peers that take whole seconds (wrk, autocannon). */
+export function wholeSeconds(seconds: number, flag: string): number {
+  if (!Number.isInteger(seconds)) throw new InvalidArgumentError(`${flag} must be whole seconds (e.g. 3s), got ${seconds} s`)
+  return seconds
+}
+
 /** --cache-mb: content cache per node, MiB. */
 export function cacheMbFlag(defaultMb: number, description = 'content cache per node, MiB') {
   return Flags.string({ description, default: String(defaultMb) })
@@ -181,4 +188,19 @@ export function cacheMbFlag(defaultMb: number, description = 'content cache per 
 /** The --cache-mb value, a number of MiB >= 0. */
 export function parseCacheMb(text: string): number {
   return parseNumber(text, '--cache-mb', { min: 0 })
+}
+
+/**
+ * A file or directory the command reads, given as an argument: a missing one is a usage error
+ * (exit code 2) naming the argument, before the command starts.
+ */
+export function inputPathArg(description: string) {
+  return Args.custom<string>({
+    parse: async (input: string, _ctx: unknown, opts: { name: string }) => {
+      await access(input).catch(() => {
+        throw new InvalidArgumentError(`${opts.name.toUpperCase()} ${input}: no such file or directory`)
+      })
+      return input
+    },
+  })({ description, required: true })
 }

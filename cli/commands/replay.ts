@@ -1,14 +1,15 @@
-import { writeFile } from 'node:fs/promises'
-import { Args, Command, Flags } from '@oclif/core'
-import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
+import { Flags } from '@oclif/core'
+import { withAtomicFile, writeFileAtomic } from '../../service/core/atomic-write.js'
+import { InvalidArgumentError } from '../../service/core/errors.js'
 import { hgrmFromEncoded, replayFailure, runReplay, type ReplayMode, type ReplayProgress } from '../../service/replay/index.js'
 import { formatResultTable } from '../../service/replay/table.js'
 import { openReplaySource } from '../../service/replay/source.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
 import type { TraceFormat } from '../../service/trace/types.js'
-import { commaList, parseNumber, parseSeconds, parseSecondsOrZero } from '../flags.js'
+import { L7Command } from '../command.js'
+import { arrivalSeedFlag, commaList, durationFlag, inputPathArg, jsonFlag, parseNumber } from '../flags.js'
 
-export default class Replay extends Command {
+export default class Replay extends L7Command {
   static override description =
     'Replay a trace against web servers and measure latency honestly: from each request\'s scheduled send time ' +
     '(no coordinated omission), in HdrHistograms, beside the service time and the generator\'s own send lag. ' +
@@ -26,7 +27,7 @@ export default class Replay extends Command {
   ]
 
   static override args = {
-    trace: Args.string({ description: 'trace file (l7, CLF, Combined, EPA; gzip ok) or SURGE directory', required: true }),
+    trace: inputPathArg('trace file (l7, CLF, Combined, EPA; gzip ok) or SURGE directory'),
   }
 
   static override flags = {
@@ -34,16 +35,16 @@ export default class Replay extends Command {
     format: Flags.string({ description: 'trace format (default: detected)', options: [...TRACE_FORMATS] }),
     mode: Flags.string({ description: 'load model (default: timed when the trace has times)', options: ['timed', 'rate', 'closed'] }),
     speed: Flags.string({ description: 'timed: trace time runs this many times faster', default: '1' }),
-    'max-gap': Flags.string({ description: 'timed/closed: clamp idle gaps of the trace to this (e.g. 5s)' }),
+    'max-gap': durationFlag({ description: 'timed/closed: clamp idle gaps of the trace to this (e.g. 5s)' }),
     rate: Flags.string({ description: 'rate: requests per second' }),
     arrivals: Flags.string({ description: 'rate: arrival process', options: ['constant', 'poisson'], default: 'constant' }),
-    seed: Flags.integer({ description: 'rate: seed of the Poisson arrivals', default: 1 }),
+    'arrival-seed': arrivalSeedFlag,
     users: Flags.integer({ description: 'closed: users (user equivalents)', min: 1 }),
-    'off-time': Flags.string({ description: 'closed: fixed OFF time after each object (e.g. 500ms), instead of the trace\'s' }),
-    'object-gap': Flags.string({ description: 'closed, from a log: a user\'s gap that starts a new object', default: '1s' }),
-    duration: Flags.string({ description: 'measured time (e.g. 30s, 2m); the trace loops in rate and closed modes' }),
+    'off-time': durationFlag({ description: 'closed: fixed OFF time after each object (e.g. 500ms, or 0), instead of the trace\'s', zero: true }),
+    'object-gap': durationFlag({ description: 'closed, from a log: a user\'s gap that starts a new object', default: '1s' }),
+    duration: durationFlag({ description: 'measured time (e.g. 30s, 2m); the trace loops in rate and closed modes' }),
     requests: Flags.integer({ description: 'measured requests to send', min: 1 }),
-    warmup: Flags.string({ description: 'time at the start whose requests are not recorded', default: '0' }),
+    warmup: durationFlag({ description: 'time at the start whose requests are not recorded', default: '0', zero: true }),
     'http1.0': Flags.boolean({ description: 'a new connection per request (Connection: close), as SURGE\'s client', default: false }),
     connections: Flags.integer({ description: 'connections per target (default 10; closed mode: users)', min: 1 }),
     client: Flags.string({
@@ -55,83 +56,81 @@ export default class Replay extends Command {
     methods: Flags.string({ description: 'methods sent, comma-separated, or `all`; other requests are skipped and counted', default: 'GET,HEAD' }),
     'max-errors': Flags.string({ description: 'share of the sent requests that may fail before the run exits 1 (e.g. 1%, 0%)', default: '1%' }),
     pipelining: Flags.integer({ description: 'requests in flight per keep-alive connection', default: 1, min: 1 }),
-    timeout: Flags.string({ description: 'per-request timeout', default: '10s' }),
-    json: Flags.boolean({ description: 'print the results as JSON (histograms included, base64)', default: false }),
+    timeout: durationFlag({ description: 'per-request timeout', default: '10s' }),
+    json: jsonFlag('print the results as JSON (histograms included, base64)'),
     hgrm: Flags.string({ description: 'write the latency percentile distribution (.hgrm, HdrHistogram plotter format)' }),
     report: Flags.string({ description: 'write a self-contained HTML report with plots' }),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay)
-    try {
-      const mode = flags.mode as ReplayMode | undefined
-      const durationS = flags.duration === undefined ? undefined : parseSeconds(flags.duration, '--duration')
-      const source = await openReplaySource(args.trace, {
-        format: flags.format as TraceFormat | undefined,
-        closed: mode === 'closed',
-        users: flags.users,
-        loop: durationS !== undefined || flags.requests !== undefined,
-      })
-      const controller = new AbortController()
-      const progress = process.stderr.isTTY ? new ProgressLine() : undefined
-      let interrupts = 0
-      const onSigint = (): void => {
-        // First Ctrl-C: stop and print what was measured; a second one quits at once.
-        if (++interrupts > 1) process.exit(130)
-        process.stderr.write('\nstopping: results so far follow (Ctrl-C again to quit)\n')
-        controller.abort()
-      }
-      process.on('SIGINT', onSigint)
-      const maxErrorShare = parseShare(flags['max-errors'], '--max-errors')
-      const shown = new Set<string>()
-      let result
-      try {
-        result = await runReplay({
-          records: source.records,
-          objects: source.objects,
-          traceProblems: source.problems,
-          targets: commaList(flags.target),
-          mode,
-          speed: parseNumber(flags.speed, '--speed', { above: 0 }),
-          maxGapMs: flags['max-gap'] === undefined ? undefined : parseSeconds(flags['max-gap'], '--max-gap') * 1000,
-          rate: flags.rate === undefined ? undefined : parseNumber(flags.rate, '--rate', { above: 0 }),
-          arrivals: flags.arrivals as 'constant' | 'poisson',
-          seed: flags.seed,
-          users: flags.users,
-          offTimeMs: flags['off-time'] === undefined ? undefined : parseSecondsOrZero(flags['off-time'], '--off-time') * 1000,
-          objectGapMs: parseSeconds(flags['object-gap'], '--object-gap') * 1000,
-          durationS,
-          requests: flags.requests,
-          warmupS: parseSecondsOrZero(flags.warmup, '--warmup'),
-          http10: flags['http1.0'],
-          connections: flags.connections,
-          pipelining: flags.pipelining,
-          client: flags.client as 'undici' | 'fast' | undefined,
-          methods: flags.methods === 'all' ? undefined : commaList(flags.methods).map((method) => method.toUpperCase()),
-          timeoutMs: parseSeconds(flags.timeout, '--timeout') * 1000,
-          signal: controller.signal,
-          onProgress: progress && ((state) => progress.draw(state)),
-          onWarning: (message) => {
-            progress?.clear()
-            shown.add(message)
-            process.stderr.write(`warning: ${message}\n`)
-          },
-        })
-      } finally {
-        process.off('SIGINT', onSigint)
-        progress?.clear()
-      }
-      if (flags.hgrm) await writeFile(flags.hgrm, await hgrmFromEncoded(result.histograms.latencyUs))
-      // Vega is heavy to load: only when a report is asked for.
-      if (flags.report) await (await import('../../service/replay/report.js')).writeHtmlReport(result, flags.report)
-      if (flags.json) this.log(JSON.stringify(result, null, 2))
-      else this.log(formatResultTable(result, shown))
-      const failure = replayFailure(result, maxErrorShare)
-      if (failure) this.error(failure, { exit: 1 })
-    } catch (err) {
-      if (err instanceof L7Error) this.error(err.message, { exit: 2 })
-      throw err
+    const mode = flags.mode as ReplayMode | undefined
+    const durationS = flags.duration
+    const source = await openReplaySource(args.trace, {
+      format: flags.format as TraceFormat | undefined,
+      closed: mode === 'closed',
+      users: flags.users,
+      loop: durationS !== undefined || flags.requests !== undefined,
+    })
+    const controller = new AbortController()
+    const progress = process.stderr.isTTY ? new ProgressLine() : undefined
+    let interrupts = 0
+    const onSigint = (): void => {
+      // First Ctrl-C: stop and print what was measured; a second one quits at once.
+      if (++interrupts > 1) process.exit(130)
+      process.stderr.write('\nstopping: results so far follow (Ctrl-C again to quit)\n')
+      controller.abort()
     }
+    process.on('SIGINT', onSigint)
+    const maxErrorShare = parseShare(flags['max-errors'], '--max-errors')
+    const shown = new Set<string>()
+    let result
+    try {
+      result = await runReplay({
+        records: source.records,
+        objects: source.objects,
+        traceProblems: source.problems,
+        targets: commaList(flags.target),
+        mode,
+        speed: parseNumber(flags.speed, '--speed', { above: 0 }),
+        maxGapMs: flags['max-gap'] === undefined ? undefined : flags['max-gap'] * 1000,
+        rate: flags.rate === undefined ? undefined : parseNumber(flags.rate, '--rate', { above: 0 }),
+        arrivals: flags.arrivals as 'constant' | 'poisson',
+        seed: flags['arrival-seed'],
+        users: flags.users,
+        offTimeMs: flags['off-time'] === undefined ? undefined : flags['off-time'] * 1000,
+        objectGapMs: flags['object-gap'] * 1000,
+        durationS,
+        requests: flags.requests,
+        warmupS: flags.warmup,
+        http10: flags['http1.0'],
+        connections: flags.connections,
+        pipelining: flags.pipelining,
+        client: flags.client as 'undici' | 'fast' | undefined,
+        methods: flags.methods === 'all' ? undefined : commaList(flags.methods).map((method) => method.toUpperCase()),
+        timeoutMs: flags.timeout * 1000,
+        signal: controller.signal,
+        onProgress: progress && ((state) => progress.draw(state)),
+        onWarning: (message) => {
+          progress?.clear()
+          shown.add(message)
+          process.stderr.write(`warning: ${message}\n`)
+        },
+      })
+    } finally {
+      process.off('SIGINT', onSigint)
+      progress?.clear()
+    }
+    if (flags.hgrm) await writeFileAtomic(flags.hgrm, await hgrmFromEncoded(result.histograms.latencyUs))
+    // Vega is heavy to load: only when a report is asked for.
+    if (flags.report) {
+      const { writeHtmlReport } = await import('../../service/replay/report.js')
+      await withAtomicFile(flags.report, (path) => writeHtmlReport(result, path))
+    }
+    if (flags.json) this.log(JSON.stringify(result, null, 2))
+    else this.log(formatResultTable(result, shown))
+    const failure = replayFailure(result, maxErrorShare)
+    if (failure) this.error(failure, { exit: 1 })
   }
 }
 

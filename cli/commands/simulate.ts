@@ -1,20 +1,19 @@
-import { Command, Flags } from '@oclif/core'
-import { L7Error } from '../../service/core/errors.js'
+import { Flags } from '@oclif/core'
 import {
   DEFAULT_SIMULATE,
   SEED_PRESET,
   formatResultsTable,
   parseCosts,
-  parsePolicyParams,
   simulatePolicy,
   surgeWorkload,
   traceWorkload,
   type SimResult,
   type SimWorkload,
 } from '../../service/sim/index.js'
-import { parseNumber, parsePolicyList, parseSeconds, parseSecondsOrZero } from '../flags.js'
+import { L7Command } from '../command.js'
+import { cacheMbFlag, durationFlag, jsonFlag, modelSeedFlag, paramFlag, parseCacheMb, parseNumber, parseParamFlag, parsePolicyList, policiesFlag, surgeSeedFlag } from '../flags.js'
 
-export default class Simulate extends Command {
+export default class Simulate extends L7Command {
   static override description =
     'Simulate a content-aware web cluster (discrete events: round-robin front, per-node CPU, disk, LRU cache ' +
     'and link, the dispatcher with adaptive batching, handoff) driven by SURGE user equivalents or an open-loop ' +
@@ -22,66 +21,61 @@ export default class Simulate extends Command {
 
   static override examples = [
     '<%= config.bin %> simulate',
-    '<%= config.bin %> simulate --nodes 4 --users 7000 --policy ds,lard-cost --cache-mb 16',
-    '<%= config.bin %> simulate --trace traces/epa-http_1995-08-30.log.gz --nodes 8 --policy lard,wrr --json',
-    '<%= config.bin %> simulate --policy ds --param hotThreshold=50,unitTimeUs=100000 --cost diskSeekUs=8000',
+    '<%= config.bin %> simulate --nodes 4 --users 7000 --policies ds,lard-cost --cache-mb 16',
+    '<%= config.bin %> simulate --trace traces/epa-http_1995-08-30.log.gz --nodes 8 --policies lard,wrr --json',
+    '<%= config.bin %> simulate --policies ds --param hotThreshold=50,unitTimeUs=100000 --cost diskSeekUs=8000',
   ]
 
   static override flags = {
     nodes: Flags.integer({ description: 'cluster nodes', default: DEFAULT_SIMULATE.nodes, min: 1, max: 64 }),
     users: Flags.integer({ description: 'SURGE user equivalents (closed loop)', default: DEFAULT_SIMULATE.users, min: 1 }),
-    policy: Flags.string({ description: 'comma-separated policies', default: 'ds,lard,lard-cost,lard-r,wrr,chbl' }),
-    trace: Flags.string({ description: 'open-loop trace file (any format `l7 trace` reads) instead of SURGE users' }),
+    policies: policiesFlag(['ds', 'lard', 'lard-cost', 'lard-r', 'wrr', 'chbl']),
+    trace: Flags.file({ description: 'open-loop trace file (any format `l7 trace` reads) instead of SURGE users', exists: true }),
     preset: Flags.string({ description: 'SURGE preset (the seed\'s file set: 2000 files, about 50 MB)', default: SEED_PRESET }),
     files: Flags.integer({ description: 'SURGE: files in the set (default: the preset\'s)', min: 1 }),
     requests: Flags.integer({ description: 'SURGE: object requests in the sequence users walk (default: the generator\'s)', min: 1 }),
-    'surge-seed': Flags.integer({ description: 'SURGE: seed of the file set and sequence (default: the preset\'s)' }),
+    'surge-seed': surgeSeedFlag('SURGE: seed of the file set and sequence (default: the preset\'s)'),
     zipf: Flags.string({ description: 'SURGE: Zipf exponent of object popularity (default: the generator\'s)' }),
-    'cache-mb': Flags.string({ description: 'per-node cache, MiB', default: String(DEFAULT_SIMULATE.cacheMb) }),
-    duration: Flags.string({ description: 'measured simulated time (after the warm-up)', default: `${DEFAULT_SIMULATE.durationSeconds}s` }),
-    warmup: Flags.string({ description: 'simulated warm-up before measuring', default: `${DEFAULT_SIMULATE.warmupSeconds}s` }),
-    seed: Flags.integer({ description: 'seed of the model (users\' think and start times); the file set has --surge-seed', default: DEFAULT_SIMULATE.seed }),
+    'cache-mb': cacheMbFlag(DEFAULT_SIMULATE.cacheMb),
+    duration: durationFlag({ description: 'measured simulated time (after the warm-up)', default: `${DEFAULT_SIMULATE.durationSeconds}s` }),
+    warmup: durationFlag({ description: 'simulated warm-up before measuring', default: `${DEFAULT_SIMULATE.warmupSeconds}s`, zero: true }),
+    'model-seed': modelSeedFlag(DEFAULT_SIMULATE.seed),
     impl: Flags.string({ description: 'policy implementation', default: 'wasm', options: ['wasm', 'ts'] }),
     cost: Flags.string({ description: 'override model costs, e.g. diskSeekUs=8000,linkMbps=1000', default: '' }),
-    param: Flags.string({ description: 'override policy parameters, e.g. hotThreshold=100,maxLoad=40', default: '' }),
+    param: paramFlag,
     'load-reports': Flags.string({ description: 'which policies\' nodes piggyback their load on requests (the seed: ds)', default: 'ds', options: ['ds', 'all', 'none'] }),
     cold: Flags.boolean({ description: 'start with empty caches instead of caches holding the most requested files', default: false }),
-    json: Flags.boolean({ description: 'print a JSON array of results instead of a table', default: false }),
+    json: jsonFlag('print a JSON array of results instead of a table'),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Simulate)
-    try {
-      const policies = parsePolicyList(flags.policy)
-      const cacheMb = parseNumber(flags['cache-mb'], '--cache-mb', { min: 0 })
-      const zipf = flags.zipf === undefined ? undefined : parseNumber(flags.zipf, '--zipf', { above: 0 })
-      const workload: SimWorkload = flags.trace
-        ? await traceWorkload(flags.trace)
-        : surgeWorkload({ preset: flags.preset, files: flags.files, requests: flags.requests, seed: flags['surge-seed'], zipf })
-      const options = {
-        nodes: flags.nodes,
-        users: flags.users,
-        cacheMb,
-        durationSeconds: parseSeconds(flags.duration, '--duration'),
-        warmupSeconds: parseSecondsOrZero(flags.warmup, '--warmup'),
-        seed: flags.seed,
-        impl: flags.impl as 'wasm' | 'ts',
-        prewarm: !flags.cold,
-        loadReports: flags['load-reports'] as 'ds' | 'all' | 'none',
-        costs: parseCosts(flags.cost),
-        params: parsePolicyParams(flags.param),
-      }
-      const results: SimResult[] = []
-      for (const policy of policies) {
-        results.push(simulatePolicy(policy, workload, options))
-        if (!flags.json && process.stderr.isTTY) process.stderr.write(`\r${policy} done`)
-      }
-      if (!flags.json && process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
-      if (flags.json) this.log(JSON.stringify(results, null, 2))
-      else this.log(formatResultsTable(results))
-    } catch (err) {
-      if (err instanceof L7Error) this.error(err.message, { exit: 2 })
-      throw err
+    const policies = parsePolicyList(flags.policies)
+    const cacheMb = parseCacheMb(flags['cache-mb'])
+    const zipf = flags.zipf === undefined ? undefined : parseNumber(flags.zipf, '--zipf', { above: 0 })
+    const workload: SimWorkload = flags.trace
+      ? await traceWorkload(flags.trace)
+      : surgeWorkload({ preset: flags.preset, files: flags.files, requests: flags.requests, seed: flags['surge-seed'], zipf })
+    const options = {
+      nodes: flags.nodes,
+      users: flags.users,
+      cacheMb,
+      durationSeconds: flags.duration,
+      warmupSeconds: flags.warmup,
+      seed: flags['model-seed'],
+      impl: flags.impl as 'wasm' | 'ts',
+      prewarm: !flags.cold,
+      loadReports: flags['load-reports'] as 'ds' | 'all' | 'none',
+      costs: parseCosts(flags.cost),
+      params: parseParamFlag(flags.param),
     }
+    const results: SimResult[] = []
+    for (const policy of policies) {
+      results.push(simulatePolicy(policy, workload, options))
+      if (!flags.json && process.stderr.isTTY) process.stderr.write(`\r${policy} done`)
+    }
+    if (!flags.json && process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
+    if (flags.json) this.log(JSON.stringify(results, null, 2))
+    else this.log(formatResultsTable(results))
   }
 }

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TemplatedApp, us_listen_socket, WebSocket as UwsSocket } from 'uWebSockets.js'
 import { InvalidArgumentError, ProtocolError } from '../core/errors.js'
+import { listenFailure } from '../core/listen.js'
 import { loadUws } from '../core/uws.js'
 import { createScheduler, type Impl } from '../policy/index.js'
 import { POLICY_NAMES, type HotTarget, type PolicyName, type PolicyParams, type Scheduler } from '../policy/types.js'
@@ -27,6 +28,9 @@ import {
   type MembershipEventName,
 } from '../protocol/codec.js'
 import { count, DispatcherMetrics, renderMetrics } from './metrics.js'
+
+/** uWS ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1
 
 export type LogFn = (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void
 
@@ -473,12 +477,15 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   app.get('/state', (res) => text(res, '200 OK', 'application/json', JSON.stringify(state(), null, 2) + '\n'))
   app.any('/*', (res) => text(res, '404 Not Found', 'text/plain', 'not found: try /healthz, /metrics, /state or a WebSocket on /control\n'))
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, port, (socket) => {
-      if (socket) resolve(socket)
-      else reject(new InvalidArgumentError(`could not listen on ${host}:${port} (in use, or not an address of this host)`))
-    })
+  // Exclusive port: by default uWS binds with SO_REUSEPORT, so a second dispatcher (or a
+  // cluster's) on a held port would "listen" and share its connections without a word.
+  const listenSocket = await new Promise<us_listen_socket | false>((resolve) => {
+    // listen(host, port, options, cb) exists natively; the typings only declare (port, options, cb).
+    type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => unknown
+    if (loaded.native) (app.listen as unknown as ListenWithOptions).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve)
+    else app.listen(host, port, resolve)
   })
+  if (!listenSocket) throw await listenFailure(host, port)
   const boundPort = uws.us_socket_local_port(listenSocket)
 
   const timer = setInterval(() => {

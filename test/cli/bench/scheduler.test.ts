@@ -11,7 +11,7 @@ function l7(...args: string[]): ReturnType<typeof spawnSync> {
 }
 
 test('--quick --json prints one object with a result per policy, impl and configuration', () => {
-  const run = l7('--quick', '--json', '--policy', 'lard,ds', '--batch', '1,16', '--nodes', '4', '--targets', '500', '--decisions', '2000', '--repeats', '1')
+  const run = l7('--quick', '--json', '--policies', 'lard,ds', '--batch', '1,16', '--nodes', '4', '--targets', '500', '--decisions', '2000', '--repeats', '1')
   assert.is(run.status, 0, String(run.stderr))
   const report = JSON.parse(String(run.stdout)) as {
     results: Record<string, unknown>[]
@@ -34,10 +34,10 @@ test('--quick --json prints one object with a result per policy, impl and config
 })
 
 test('a table by default, and a clear error for a bad policy', () => {
-  const table = l7('--policy', 'wrr', '--batch', '16', '--nodes', '2', '--targets', '100', '--decisions', '500', '--repeats', '1')
+  const table = l7('--policies', 'wrr', '--batch', '16', '--nodes', '2', '--targets', '100', '--decisions', '500', '--repeats', '1')
   assert.is(table.status, 0, String(table.stderr))
   assert.match(String(table.stdout), /policy\s+batch\s+nodes\s+targets\s+wasm ns\s+ts ns\s+wasm\/ts/)
-  const bad = l7('--policy', 'lardy', '--json')
+  const bad = l7('--policies', 'lardy', '--json')
   assert.is.not(bad.status, 0)
   assert.match(String(bad.stderr), /unknown policy "lardy"/)
 })

@@ -9,7 +9,7 @@ const BIN = join(process.cwd(), 'bin', 'run.js')
 test('--json prints a result per node count and batching mode, and the fixed-load run', () => {
   const run = spawnSync(
     process.execPath,
-    [BIN, 'bench', 'dispatcher', '--json', '--nodes', '2', '--processes', '1', '--warmup', '0', '--duration', '1', '--offered', '2000', '--offered-nodes', '1', '--concurrency', '8', '--targets', '100'],
+    [BIN, 'bench', 'dispatcher', '--json', '--nodes', '2', '--processes', '1', '--warmup', '0', '--duration', '1s', '--offered', '2000', '--offered-nodes', '1', '--concurrency', '8', '--targets', '100'],
     { encoding: 'utf8', timeout: 60_000 },
   )
   assert.is(run.status, 0, String(run.stderr))

@@ -1,6 +1,6 @@
 // `l7 dispatch`: the ready line others parse, a node served end to end, graceful SIGTERM,
-// and clear refusals of bad flags.
-import { spawn, spawnSync } from 'node:child_process'
+// a generated token on loopback, a held port refused, and clear refusals of bad flags.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -9,8 +9,41 @@ import { httpGet } from '../../../service/dispatcher/testing.js'
 
 const BIN = join(process.cwd(), 'bin', 'run.js')
 
+/** The parsed `ready {json}` line of a started `l7 dispatch`. */
+function readyLine(child: ChildProcess, stderr: () => string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`no ready line within 20 s; stderr: ${stderr()}`)), 20_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited with ${code} before ready; stderr: ${stderr()}`))
+    })
+    child.stdout!.on('data', (chunk) => {
+      out += chunk
+      const line = out.split('\n').find((l) => l.startsWith('ready '))
+      if (line) {
+        clearTimeout(timer)
+        resolve(JSON.parse(line.slice('ready '.length)))
+      }
+    })
+  })
+}
+
+function startDispatch(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [BIN, 'dispatch', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, exited, ready: readyLine(child, () => stderr), stderr: () => stderr }
+}
+
+async function stop(d: { child: ChildProcess; exited: Promise<number | null> }): Promise<void> {
+  if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGTERM')
+  await d.exited
+}
+
 test('prints a ready line, serves a node, and stops cleanly on SIGTERM', async () => {
-  const child = spawn(process.execPath, [BIN, 'dispatch', '--policy', 'lard', '--port', '0', '--t-low', '5', '--unit-time', '250ms'], {
+  const child = spawn(process.execPath, [BIN, 'dispatch', '--policy', 'lard', '--listen', '0', '--param', 'tLow=5,unitTimeUs=250000'], {
     env: { ...process.env, L7_TOKEN: 'cli-token' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -51,16 +84,46 @@ test('prints a ready line, serves a node, and stops cleanly on SIGTERM', async (
   }
 })
 
-test('refuses to start without a token, and names bad flags', () => {
+test('without a token on loopback: a generated one, printed once in the ready line, that nodes can use', async () => {
   const env = { ...process.env }
   delete env.L7_TOKEN
-  const noToken = spawnSync(process.execPath, [BIN, 'dispatch', '--port', '0'], { encoding: 'utf8', env, timeout: 20_000 })
+  const d = startDispatch(['--policy', 'ds', '--listen', '127.0.0.1:0'], env)
+  try {
+    const ready = await d.ready
+    assert.match(String(ready.token), /^[0-9a-f]{32}$/)
+    const node = new ControlClient({ url: String(ready.url), nodeId: 1, address: 'n1', token: String(ready.token), reconnect: false })
+    await node.connect()
+    assert.is(await node.assign(7), 1)
+    await node.close()
+  } finally {
+    await stop(d)
+  }
+  assert.not.match(d.stderr(), String((await d.ready).token), 'the token is printed once, on stdout')
+})
+
+test('a port held by another dispatcher is refused with its address, exit code 1', async () => {
+  const first = startDispatch(['--listen', '127.0.0.1:0', '--token', 'a'])
+  try {
+    const { port } = await first.ready
+    const second = spawnSync(process.execPath, [BIN, 'dispatch', '--listen', `127.0.0.1:${port}`, '--token', 'b'], { encoding: 'utf8', timeout: 20_000 })
+    assert.is(second.status, 1, second.stdout + second.stderr)
+    assert.not.match(second.stdout, 'ready')
+    assert.match(second.stderr, `Error: 127.0.0.1:${port} is already in use by another process, stop it or choose another address with --listen`)
+  } finally {
+    await stop(first)
+  }
+})
+
+test('refuses to start without a token off loopback, and names bad flags', () => {
+  const env = { ...process.env }
+  delete env.L7_TOKEN
+  const noToken = spawnSync(process.execPath, [BIN, 'dispatch', '--listen', '0.0.0.0:0'], { encoding: 'utf8', env, timeout: 20_000 })
   assert.is(noToken.status, 2)
   assert.match(noToken.stderr, 'token is required')
-  const badUnit = spawnSync(process.execPath, [BIN, 'dispatch', '--port', '0', '--token', 'x', '--unit-time', 'soon'], { encoding: 'utf8', timeout: 20_000 })
+  const badUnit = spawnSync(process.execPath, [BIN, 'dispatch', '--listen', '0', '--token', 'x', '--heartbeat', '1000'], { encoding: 'utf8', timeout: 20_000 })
   assert.is(badUnit.status, 2)
-  assert.match(badUnit.stderr, '--unit-time')
-  const badParam = spawnSync(process.execPath, [BIN, 'dispatch', '--port', '0', '--token', 'x', '--t-low', '90', '--t-high', '10'], { encoding: 'utf8', timeout: 20_000 })
+  assert.match(badUnit.stderr, 'Error: --heartbeat: "1000" is not a duration with a unit')
+  const badParam = spawnSync(process.execPath, [BIN, 'dispatch', '--listen', '0', '--token', 'x', '--param', 'tLow=90,tHigh=10'], { encoding: 'utf8', timeout: 20_000 })
   assert.is(badParam.status, 2)
   assert.match(badParam.stderr, 'tLow')
   const badPolicy = spawnSync(process.execPath, [BIN, 'dispatch', '--policy', 'random', '--token', 'x'], { encoding: 'utf8', timeout: 20_000 })

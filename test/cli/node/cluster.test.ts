@@ -61,7 +61,7 @@ async function allGone(pids: number[], withinMs: number): Promise<boolean> {
 }
 
 test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes the generated docroot', async () => {
-  const { proc, ready } = start(['cluster', '--nodes', '2', '--port', '0', '--files', '30'])
+  const { proc, ready } = start(['cluster', '--nodes', '2', '--listen', '0', '--files', '30'])
   try {
     const info = (await ready) as { dispatcher: string; nodes: string[]; docroot: string }
     assert.match(info.dispatcher, /^ws:\/\/127\.0\.0\.1:\d+$/)
@@ -83,7 +83,7 @@ test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes 
 })
 
 test('l7 cluster and Ctrl-C (SIGINT to the whole process group): everything stops cleanly', async () => {
-  const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2', '--port', '0', '--files', '10'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2', '--listen', '0', '--files', '10'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve)
     proc.once('exit', (code) => reject(new Error(`exited with ${code} before ready`)))
@@ -99,7 +99,7 @@ test('l7 cluster and Ctrl-C (SIGINT to the whole process group): everything stop
 })
 
 test('l7 cluster killed with SIGKILL: the children notice and exit on their own', async () => {
-  const { proc, ready } = start(['cluster', '--nodes', '2', '--port', '0', '--files', '10', '--handoff', 'fd'])
+  const { proc, ready } = start(['cluster', '--nodes', '2', '--listen', '0', '--files', '10', '--handoff', 'fd'])
   const info = (await ready) as { docroot: string }
   const kids = childrenOf(proc.pid!)
   assert.is(kids.length, 3)
@@ -131,7 +131,7 @@ test('l7 node alone serves everything locally and reports its admin port', async
 test('l7 dispatch and two l7 node processes: requests are dispatched and handed off', async () => {
   const root = await mkdtemp(join(tmpdir(), 'l7-node-cli-'))
   for (let i = 0; i < 8; i++) await writeFile(join(root, `${i}.txt`), `${i}\n`)
-  const dispatcher = start(['dispatch', '--port', '0', '--policy', 'chbl', '--token', 'sekrit'])
+  const dispatcher = start(['dispatch', '--listen', '0', '--policy', 'chbl', '--token', 'sekrit'])
   const nodes: ChildProcess[] = []
   try {
     const d = (await dispatcher.ready) as { url?: string; port?: number }
