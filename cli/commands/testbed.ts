@@ -1,11 +1,12 @@
-import { Command, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { InvalidArgumentError, L7Error, MissingDependencyError } from '../../service/core/errors.js'
-import { POLICY_NAMES, type PolicyName } from '../../service/policy/types.js'
+import type { PolicyName } from '../../service/policy/types.js'
 import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
 import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
-import { diskFlag, parseDiskFlag, parseNumber, parseSecondsOrZero } from '../flags.js'
+import { L7Command } from '../command.js'
+import { diskFlag, durationFlag, jsonFlag, parseDiskFlag, parseNumber, policyFlag } from '../flags.js'
 
-export default class Testbed extends Command {
+export default class Testbed extends L7Command {
   static override description =
     'Run the cluster as separate hosts on this machine: a Linux network namespace per node, one for the dispatcher, ' +
     'one per client machine and one for a layer-4 front (HAProxy, mode tcp, round robin, health checks), joined to a ' +
@@ -23,9 +24,9 @@ export default class Testbed extends Command {
   static override flags = {
     nodes: Flags.integer({ description: 'node hosts', default: 4, min: 1, max: 64 }),
     clients: Flags.integer({ description: 'client machines', default: 4, min: 1, max: 64 }),
-    policy: Flags.string({ description: 'distribution policy', options: [...POLICY_NAMES], default: 'ds' }),
+    policy: policyFlag(),
     'link-mbps': Flags.string({ description: 'each host\'s link, Mbit/s each way, before --scale', default: '100' }),
-    delay: Flags.string({ description: 'one-way delay added on each side of every link (needs the kernel\'s netem)', default: '0' }),
+    delay: durationFlag({ description: 'one-way delay added on each side of every link, e.g. 1ms (needs the kernel\'s netem)', default: '0', zero: true }),
     scale: Flags.string({ description: 'slow links and emulated disks together by this factor (rates / scale, seeks * scale)', default: '1' }),
     'cache-mb': Flags.integer({ description: 'content cache per node, MiB', default: 32, min: 0 }),
     disk: diskFlag,
@@ -34,6 +35,7 @@ export default class Testbed extends Command {
     front: Flags.boolean({ description: 'start the HAProxy front', default: true, allowNo: true }),
     cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) that crashed test beds left, then exit', default: false }),
     all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
+    json: jsonFlag('print the ready line as a bare JSON object ({"event":"ready",...})'),
   }
 
   async run(): Promise<void> {
@@ -56,14 +58,14 @@ export default class Testbed extends Command {
         policy: flags.policy as PolicyName,
         linkMbps: parseNumber(flags['link-mbps'], '--link-mbps', { above: 0 }),
         scale: parseNumber(flags.scale, '--scale', { min: 1 }),
-        delayMs: parseSecondsOrZero(flags.delay, '--delay') * 1000,
+        delayMs: flags.delay * 1000,
         cacheMb: flags['cache-mb'],
         disk: parseDiskFlag(flags.disk),
         files: flags.files,
         docroot: flags.docroot,
         front: flags.front,
       })
-      this.log(`ready ${JSON.stringify(bed.info())}`)
+      this.log(flags.json ? JSON.stringify({ event: 'ready', ...bed.info() }) : `ready ${JSON.stringify(bed.info())}`)
       // Runs until a signal (installSignalTeardown tears down and exits) or a process of the bed dies.
       const died = await Promise.race([bed.dispatcher.process!.exited.then(() => 'the dispatcher'), ...bed.nodes.map((n) => n.process.exited.then(() => `node ${n.id}`))])
       if (!closing) this.error(`${died} exited: ${[bed.dispatcher.process!, ...bed.nodes.map((n) => n.process)].map((p) => p.stderrTail()).filter(Boolean).join('; ') || 'no message'}`, { exit: 1 })

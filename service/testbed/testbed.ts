@@ -207,7 +207,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Runnin
     const env = { L7_TOKEN: token }
 
     const dHost = hostsOf('dispatcher')[0]
-    const dProc = startL7(dHost.netns, 'the dispatcher', ['dispatch', '--policy', policy, '--host', dHost.address, '--port', String(DISPATCHER_PORT)], env)
+    const dProc = startL7(dHost.netns, 'the dispatcher', ['dispatch', '--policy', policy, '--listen', `${dHost.address}:${DISPATCHER_PORT}`], env)
     processes.push(dProc)
     await waitReady(dProc, READY_TIMEOUT_MS)
     const dispatcherUrl = `ws://${dHost.address}:${DISPATCHER_PORT}`
