@@ -21,9 +21,12 @@ function track(path: string): void {
   })
 }
 
-/** `dir/.name.tmp-<pid>-<random>`: hidden, beside the destination, unique per call. */
+/**
+ * `dir/.tmp-<pid>-<random>-name`: hidden, beside the destination, unique per call, and ending as
+ * the destination does (writers that pick a format by extension, .gz say, see the same one).
+ */
 function tempPathFor(destination: string): string {
-  return join(dirname(destination), `.${basename(destination)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  return join(dirname(destination), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}-${basename(destination)}`)
 }
 
 export interface AtomicPath {

@@ -1,10 +1,11 @@
-import { writeFile } from 'node:fs/promises'
-import { Args, Command, Flags } from '@oclif/core'
-import { L7Error } from '../../../service/core/errors.js'
+import { Flags } from '@oclif/core'
+import { writeFileAtomic } from '../../../service/core/atomic-write.js'
 import { TRACE_FORMATS, computeTraceStats, epaDateFrom, formatStatsTable, statsJson, statsPlotSpec } from '../../../service/trace/index.js'
 import type { TraceFormat } from '../../../service/trace/types.js'
+import { L7Command } from '../../command.js'
+import { inputPathArg, jsonFlag } from '../../flags.js'
 
-export default class TraceStats extends Command {
+export default class TraceStats extends L7Command {
   static override description =
     'Describe a trace in one streaming pass: requests, parsed and skipped lines, methods, status classes, unique targets, ' +
     'bytes and working set, the share of the top 1% and 10% of targets, one-timers, the Zipf exponent (least squares on the ' +
@@ -18,12 +19,12 @@ export default class TraceStats extends Command {
   ]
 
   static override args = {
-    file: Args.string({ description: 'trace file (l7, CLF, Combined, EPA; gzip ok) or SURGE directory', required: true }),
+    file: inputPathArg('trace file (l7, CLF, Combined, EPA; gzip ok) or SURGE directory'),
   }
 
   static override flags = {
     format: Flags.string({ description: 'trace format (default: detected from the first lines)', options: [...TRACE_FORMATS] }),
-    json: Flags.boolean({ description: 'print the statistics as JSON', default: false }),
+    json: jsonFlag('print the statistics as JSON'),
     plot: Flags.string({ description: 'write the rank-frequency and size plots to this SVG file' }),
     strict: Flags.boolean({ description: 'stop at the first bad line (default: count and skip)', default: false }),
     'epa-year': Flags.integer({ description: 'EPA logs: the year (they have none)', default: 1995 }),
@@ -33,21 +34,16 @@ export default class TraceStats extends Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TraceStats)
-    try {
-      const { stats, curves } = await computeTraceStats(args.file, {
-        format: flags.format as TraceFormat | undefined,
-        strict: flags.strict,
-        epa: epaDateFrom({ year: flags['epa-year'], month: flags['epa-month'], utcOffset: flags['epa-utc-offset'] }),
-      })
-      if (flags.plot) {
-        // Vega loads in about half a second: only when a plot is asked for
-        const { renderSvg } = await import('../../../service/report/plot.js')
-        await writeFile(flags.plot, await renderSvg(statsPlotSpec(stats, curves)))
-      }
-      this.log(flags.json ? statsJson(stats) : formatStatsTable(stats))
-    } catch (err) {
-      if (err instanceof L7Error || (err as NodeJS.ErrnoException).code === 'ENOENT') this.error((err as Error).message, { exit: 2 })
-      throw err
+    const { stats, curves } = await computeTraceStats(args.file, {
+      format: flags.format as TraceFormat | undefined,
+      strict: flags.strict,
+      epa: epaDateFrom({ year: flags['epa-year'], month: flags['epa-month'], utcOffset: flags['epa-utc-offset'] }),
+    })
+    if (flags.plot) {
+      // Vega loads in about half a second: only when a plot is asked for
+      const { renderSvg } = await import('../../../service/report/plot.js')
+      await writeFileAtomic(flags.plot, await renderSvg(statsPlotSpec(stats, curves)))
     }
+    this.log(flags.json ? statsJson(stats) : formatStatsTable(stats))
   }
 }

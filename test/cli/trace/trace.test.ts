@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,6 +62,15 @@ test('bad lines: reported with line numbers and counted; --strict makes them an 
   assert.match(convert.stderr, /skipped line 2/)
   assert.match(convert.stderr, /2 bad lines skipped/)
   assert.match(convert.stdout, /3 requests written/)
+  // --strict: exit 2 (bad input), and neither the output nor a temporary file is left behind.
+  const before = readdirSync(dir).sort()
+  const strictConvert = l7('trace', 'convert', log, join(dir, 'strict.l7'), '--from', 'clf', '--strict')
+  assert.is(strictConvert.status, 2, strictConvert.stderr)
+  assert.match(strictConvert.stderr, /^Error: line 2: .*, see `l7 trace convert --help`\n$/)
+  assert.equal(readdirSync(dir).sort(), before)
+  const strictSurge = l7('trace', 'convert', log, join(dir, 'strict-surge'), '--from', 'clf', '--to', 'surge', '--strict')
+  assert.is(strictSurge.status, 2, strictSurge.stderr)
+  assert.equal(readdirSync(dir).sort(), before)
 })
 
 test('convert: EPA -> l7 (gzip) -> SURGE directory keep every request', () => {
@@ -82,12 +91,12 @@ test('convert: EPA -> l7 (gzip) -> SURGE directory keep every request', () => {
 
 test('generate then materialize (scaled): deterministic files of the right sizes', () => {
   const out = join(dir, 'wl')
-  const run = l7('trace', 'generate', '--files', '60', '--requests', '500', '--users', '5', '--seed', '9', '--out', out, '--json')
+  const run = l7('trace', 'generate', '--files', '60', '--requests', '500', '--users', '5', '--surge-seed', '9', '--out', out, '--json')
   assert.is(run.status, 0, run.stderr)
   const summary = JSON.parse(run.stdout)
   assert.is(summary.files, 60)
   assert.is(summary.requests.objects, 500)
-  const again = l7('trace', 'generate', '--files', '60', '--requests', '500', '--users', '5', '--seed', '9', '--out', join(dir, 'wl2'))
+  const again = l7('trace', 'generate', '--files', '60', '--requests', '500', '--users', '5', '--surge-seed', '9', '--out', join(dir, 'wl2'))
   assert.is(again.status, 0, again.stderr)
   for (const name of ['mout.txt', 'objout.txt', 'name.txt', 'trace.l7', 'workload.json']) {
     assert.ok(readFileSync(join(out, name)).equals(readFileSync(join(dir, 'wl2', name))), name)
