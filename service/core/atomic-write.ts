@@ -22,6 +22,18 @@ function track(path: string): void {
 }
 
 /**
+ * Removes `path` (recursively) if the process exits while it is registered, e.g. a temporary
+ * working directory on process.exit() after a second Ctrl-C. Returns the function that
+ * unregisters it (call it once the path is removed the normal way).
+ */
+export function removeOnExit(path: string): () => void {
+  track(path)
+  return () => {
+    pending.delete(path)
+  }
+}
+
+/**
  * `dir/.tmp-<pid>-<random>-name`: hidden, beside the destination, unique per call, and ending as
  * the destination does (writers that pick a format by extension, .gz say, see the same one).
  */

@@ -8,6 +8,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { removeOnExit } from '../core/atomic-write.js'
 import { InvalidArgumentError } from '../core/errors.js'
 import { startCluster, type RunningCluster } from '../cluster/cluster.js'
 import type { DiskModel } from '../node/disk.js'
@@ -36,9 +37,14 @@ export interface ExperimentOptions {
   /** Also run the simulator on the same configuration. */
   simulate: boolean
   onProgress?: (line: string) => void
+  /**
+   * Stops the experiment (Ctrl-C): the policy being measured is dropped, the ones already
+   * measured are returned (not simulated), and the report says `interrupted`.
+   */
+  signal?: AbortSignal
 }
 
-export const DEFAULT_EXPERIMENT: Readonly<Omit<ExperimentOptions, 'onProgress'>> = Object.freeze({
+export const DEFAULT_EXPERIMENT: Readonly<Omit<ExperimentOptions, 'onProgress' | 'signal'>> = Object.freeze({
   nodes: 4,
   policies: ['ds', 'lard-cost', 'lard-r', 'wrr'] as PolicyName[],
   users: 200,
@@ -76,10 +82,16 @@ export interface PolicyOutcome {
 }
 
 export interface ExperimentReport {
-  options: Omit<ExperimentOptions, 'onProgress'>
+  options: Omit<ExperimentOptions, 'onProgress' | 'signal'>
   fileSetBytes: number
+  /** The most requested file's share of all file requests of the SURGE sequence. */
+  topFileShare: number
+  /** Mean bytes per file request (sizes weighted by requests). */
+  meanRequestBytes: number
   outcomes: PolicyOutcome[]
   wallSeconds: number
+  /** Stopped early (Ctrl-C): `outcomes` holds the policies measured before; none is simulated. */
+  interrupted?: { measured: number; of: number }
 }
 
 async function scrape(url: string): Promise<string> {
@@ -148,11 +160,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const params = surgeParams()
   const workload = generateSurge(params)
   const docroot = await mkdtemp(join(tmpdir(), 'l7-experiment-'))
+  // Removed in `finally` below, or at exit if the process is made to exit first (a second Ctrl-C).
+  const forgetDocroot = removeOnExit(docroot)
   const outcomes: PolicyOutcome[] = []
+  const aborted = () => options.signal?.aborted === true
   try {
     progress(`writing the file set (${workload.files.length} files) to ${docroot}`)
     const written = await materialize(workload.files, workload.params.seed, { docroot })
     for (const policy of options.policies) {
+      if (aborted()) break
       progress(`${policy}: starting ${options.nodes} nodes and the dispatcher`)
       const cluster = await startCluster({
         nodes: options.nodes,
@@ -174,14 +190,25 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           setTimeout(() => snapshot(cluster).then(resolve, reject), options.warmupS * 1000)
         })
         before.catch(() => {}) // awaited below; keep an early failure from being unhandled
-        const replay = await runReplay({ ...replayBase, objects: surgeWorkloadObjects(workload, options.users, true), warmupS: options.warmupS, durationS: options.durationS })
+        const replay = await runReplay({
+          ...replayBase,
+          objects: surgeWorkloadObjects(workload, options.users, true),
+          warmupS: options.warmupS,
+          durationS: options.durationS,
+          signal: options.signal,
+        })
+        // Interrupted: this policy's figures cover part of the interval (or none of it); drop them.
+        if (aborted()) {
+          before.catch(() => {})
+          break
+        }
         const after = await snapshot(cluster)
         outcomes.push(outcome(policy, replay, await before, after))
       } finally {
         await cluster.close()
       }
     }
-    if (options.simulate) {
+    if (options.simulate && !aborted()) {
       const simWorkload = closedLoopFromSurge(workload)
       for (const o of outcomes) {
         progress(`${o.policy}: simulating the same configuration`)
@@ -199,9 +226,19 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         })
       }
     }
-    return { options: { ...options, onProgress: undefined } as Omit<ExperimentOptions, 'onProgress'>, fileSetBytes: written.bytes, outcomes, wallSeconds: (performance.now() - start) / 1000 }
+    const totalRefs = workload.refs.reduce((a, r) => a + r, 0)
+    return {
+      options: { ...options, onProgress: undefined, signal: undefined } as Omit<ExperimentOptions, 'onProgress' | 'signal'>,
+      fileSetBytes: written.bytes,
+      topFileShare: totalRefs > 0 ? Math.max(...workload.refs) / totalRefs : 0,
+      meanRequestBytes: totalRefs > 0 ? workload.refs.reduce((a, r, i) => a + r * workload.files[i].size, 0) / totalRefs : 0,
+      outcomes,
+      wallSeconds: (performance.now() - start) / 1000,
+      ...(aborted() ? { interrupted: { measured: outcomes.length, of: options.policies.length } } : {}),
+    }
   } finally {
     await rm(docroot, { recursive: true, force: true })
+    forgetDocroot()
   }
 }
 
