@@ -2,14 +2,17 @@
 // for the rule and what is inferred.
 import { cheapestNode } from './lard-cost'
 import { arrive } from './rate'
-import { hotThreshold, leastLoadedIn, maxLoad, mostLoadedIn, nodeLoad, upCount } from './state'
+import { hotAllocReceiving, hotThreshold, leastLoadedIn, maxLoad, mostLoadedIn, nodeLoad, nodeUp, ownerAfter, upCount } from './state'
 import { E_OWNER, E_SET, targetFor } from './targets'
 
 export function pickDs(receiving: i32, hash: u32, t: f64): i32 {
   const e = targetFor(hash, t)
   const rate = arrive(e, t, 1)
   let server = load<i32>(e, E_OWNER)
-  if (rate >= hotThreshold) {
+  if (rate >= hotThreshold && hotAllocReceiving && nodeUp(receiving)) {
+    store<u64>(e, load<u64>(e, E_SET) | (<u64>1 << <u64>receiving), E_SET)
+    server = receiving
+  } else if (rate >= hotThreshold) {
     let wanted = Math.ceil(rate / hotThreshold)
     if (wanted < 1) wanted = 1
     if (wanted > <f64>upCount) wanted = <f64>upCount
@@ -23,7 +26,9 @@ export function pickDs(receiving: i32, hash: u32, t: f64): i32 {
     else server = leastLoadedIn(set)
   } else {
     store<u64>(e, 0, E_SET)
-    server = cheapestNode(server)
+    const chosen = cheapestNode(server)
+    store<i32>(e, ownerAfter(server, chosen), E_OWNER)
+    return chosen
   }
   store<i32>(e, server, E_OWNER)
   return server

@@ -13,7 +13,7 @@ import { pickLardR } from './lard-r'
 import { pickLc } from './lc'
 import { arrive, rateAt } from './rate'
 import {
-  hotThreshold, initNodes, loadPtr, maxLoad, maxNodes, nodeLoad, nodeUp, policy, setNodeLoad, setNodeUp,
+  hotThreshold, initNodes, loadPtr, localRateServed, maxLoad, maxNodes, nodeLoad, nodeUp, policy, setNodeLoad, setNodeUp,
   setNodeWeight, setParams, upCount,
   POLICY_CHBL, POLICY_DS, POLICY_LARD, POLICY_LARD_COST, POLICY_LARD_R, POLICY_LC, POLICY_WRR, MODE_LOCAL_TABLE,
 } from './state'
@@ -22,6 +22,7 @@ import {
   targetFor, touchTarget, E_FLAGS, E_LAST_USED, FLAG_ASSIGNED, tablePtr, entryBytes as targetEntryBytes,
 } from './targets'
 import { pickWrr, wrrMembershipChanged } from './wrr'
+export { setChoices } from './state'
 
 let batchCapacity: i32 = 0
 let receivingPtr: usize = 0
@@ -217,10 +218,12 @@ export function slotRate(i: u32, t: f64): f64 {
 
 // The DS node half (see service/policy/reference/local-table.ts for the rule).
 
-export function localAssign(hash: u32, t: f64): void {
+export function localAssign(hash: u32, t: f64, handedOff: bool): void {
   let e = findTarget(hash)
   if (e == 0) {
     e = targetFor(hash, t)
+    arrive(e, t, 1)
+  } else if (handedOff && localRateServed) {
     arrive(e, t, 1)
   }
   store<f64>(e, t, E_LAST_USED)

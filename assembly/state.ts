@@ -18,6 +18,34 @@ export const ESTIMATOR_EWMA = 0
 export const ESTIMATOR_WINDOW = 1
 export const ESTIMATOR_LITERAL = 2
 
+export const OWNER_ALWAYS = 0
+export const OWNER_NEW = 1
+export const OWNER_NEVER = 2
+
+// Readings (service/policy/README.md): the interpretation choices, set once after init.
+/** get_node() ties go to the lowest id (Fig. 11) instead of the lower load. */
+export let costTiesById: bool = false
+/** When get_node() records the target's node (OWNER_*). */
+export let ownerUpdate: i32 = OWNER_ALWAYS
+/** alloc_new_node() adds and picks the receiving node instead of a rate-sized set. */
+export let hotAllocReceiving: bool = false
+/** The DS node half counts handed-off requests in its rate too. */
+export let localRateServed: bool = false
+
+export function setChoices(tiesById: bool, owner: i32, allocReceiving: bool, rateServed: bool): void {
+  costTiesById = tiesById
+  ownerUpdate = owner
+  hotAllocReceiving = allocReceiving
+  localRateServed = rateServed
+}
+
+/** The target's node after get_node() chose `chosen` for it. */
+export function ownerAfter(owner: i32, chosen: i32): i32 {
+  if (ownerUpdate == OWNER_ALWAYS) return chosen
+  if (ownerUpdate == OWNER_NEW && owner < 0) return chosen
+  return owner
+}
+
 export let policy: i32 = -1
 export let maxNodes: i32 = 0
 export let tLow: i32 = 0

@@ -2,7 +2,7 @@ import { Command, Flags } from '@oclif/core'
 import { L7Error } from '../../service/core/errors.js'
 import { DEFAULT_EXPERIMENT, runExperiment } from '../../service/experiment/index.js'
 import { formatExperimentTable, writeExperimentHtml } from '../../service/experiment/report.js'
-import { parsePolicyParams } from '../../service/sim/options.js'
+import { DEFAULT_READING, READING_NAMES, resolveReading } from '../../service/sim/readings.js'
 import { parseDiskFlag, parseNumber, parsePolicyList, parseSeconds, parseSecondsOrZero } from '../flags.js'
 
 export default class Experiment extends Command {
@@ -31,7 +31,8 @@ export default class Experiment extends Command {
       default: `seek=${DEFAULT_EXPERIMENT.disk!.seekMs}ms,mbps=${DEFAULT_EXPERIMENT.disk!.mbps}`,
     }),
     handoff: Flags.string({ description: 'handoff mechanism', default: DEFAULT_EXPERIMENT.handoff, options: ['relay', 'fd'] }),
-    param: Flags.string({ description: 'policy parameters, e.g. hotThreshold=100', default: '' }),
+    reading: Flags.string({ description: 'named bundle of interpretation choices of the seed (service/policy/README.md, "Readings")', default: DEFAULT_READING, options: READING_NAMES }),
+    param: Flags.string({ description: 'override one choice of the reading, e.g. hotThreshold=100,costTies=id (model choices apply to the simulation)', default: '' }),
     simulate: Flags.boolean({ description: 'also simulate the same configuration', default: true, allowNo: true }),
     report: Flags.string({ description: 'write an HTML report here' }),
     json: Flags.boolean({ description: 'print the full results as JSON', default: false }),
@@ -40,6 +41,7 @@ export default class Experiment extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Experiment)
     try {
+      const reading = resolveReading(flags.reading, flags.param)
       const report = await runExperiment({
         nodes: flags.nodes,
         policies: parsePolicyList(flags.policies),
@@ -49,7 +51,8 @@ export default class Experiment extends Command {
         cacheMb: parseNumber(flags['cache-mb'], '--cache-mb', { min: 0 }),
         disk: parseDiskFlag(flags.disk),
         handoff: flags.handoff as 'relay' | 'fd',
-        params: parsePolicyParams(flags.param),
+        params: reading.params,
+        reading,
         simulate: flags.simulate,
         onProgress: (line) => process.stderr.write(`${line}\n`),
       })

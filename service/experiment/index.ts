@@ -16,7 +16,7 @@ import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { runReplay } from '../replay/run.js'
 import { surgeWorkloadObjects } from '../replay/source.js'
 import type { ReplayResult } from '../replay/types.js'
-import { simulatePolicy, closedLoopFromSurge, type SimResult } from '../sim/index.js'
+import { simulatePolicy, closedLoopFromSurge, type ResolvedReading, type SimResult } from '../sim/index.js'
 import type { SimCosts } from '../sim/types.js'
 import { surgeParams } from '../sim/workload.js'
 import { generateSurge, materialize } from '../surge/index.js'
@@ -34,6 +34,8 @@ export interface ExperimentOptions {
   disk: DiskModel | null
   handoff: 'relay' | 'fd'
   params?: Partial<PolicyParams>
+  /** The reading the policy parameters came from; its model choices (load reports, front, ordering) apply to the simulation and the ordering to the workload too. */
+  reading?: ResolvedReading
   /** Also run the simulator on the same configuration. */
   simulate: boolean
   onProgress?: (line: string) => void
@@ -157,7 +159,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (!(options.durationS > 0) || !(options.warmupS >= 0)) throw new InvalidArgumentError('duration must be > 0 and warm-up >= 0')
   const start = performance.now()
   const progress = options.onProgress ?? (() => {})
-  const params = surgeParams()
+  const params = surgeParams({ stationary: options.reading?.model.ordering === 'stationary' })
   const workload = generateSurge(params)
   const docroot = await mkdtemp(join(tmpdir(), 'l7-experiment-'))
   // Removed in `finally` below, or at exit if the process is made to exit first (a second Ctrl-C).
@@ -223,6 +225,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           prewarm: false,
           costs: simCostsFor(options, o.nodeCpuUsPerRequest),
           params: options.params,
+          loadReports: options.reading?.model.loadReports,
+          front: options.reading?.model.front,
         })
       }
     }

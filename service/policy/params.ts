@@ -1,7 +1,7 @@
 // Checks of everything a caller hands a scheduler, shared by the TypeScript reference and the
 // Wasm wrapper so that both reject the same input with the same InvalidArgumentError.
 import { InvalidArgumentError } from '../core/errors.js'
-import { DEFAULT_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './types.js'
+import { CHOICE_PARAMS, DEFAULT_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './types.js'
 
 /** Largest node table: server sets are 64-bit masks. */
 export const MAX_NODES = 64
@@ -56,8 +56,10 @@ export function resolveParams(partial: Partial<PolicyParams> = {}): PolicyParams
   }
   positiveNumber('hotThreshold', p.hotThreshold)
   positiveNumber('unitTimeUs', p.unitTimeUs)
-  if (!['ewma', 'window', 'literal'].includes(p.rateEstimator)) {
-    throw new InvalidArgumentError(`rateEstimator must be ewma, window or literal, got ${p.rateEstimator}`)
+  for (const [name, allowed] of Object.entries(CHOICE_PARAMS)) {
+    const value = (p as unknown as Record<string, unknown>)[name]
+    if (!(allowed as readonly unknown[]).includes(value))
+      throw new InvalidArgumentError(`${name} must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}, got ${String(value)}`)
   }
   integerIn('balanceFactorPercent', p.balanceFactorPercent, 101, 10000)
   integerIn('ringPointsPerNode', p.ringPointsPerNode, 1, 1000)

@@ -235,6 +235,98 @@ for (const impl of IMPLS) {
     table.close()
   })
 
+  test(`lard-cost (${impl}): Fig. 11 as written: ties to the lowest id, and the owner update choices`, () => {
+    const byLoad = scheduler('lard-cost', impl, 3)
+    const byId = scheduler('lard-cost', impl, 3, { costTies: 'id' })
+    for (const s of [byLoad, byId]) setLoads(s, [90, 5, 2]) // node 0 over MAX_LOAD
+    assert.is(ask(byLoad, 1, 0), 2, 'ours: a new target to the lower load')
+    assert.is(ask(byId, 1, 0), 1, 'Fig. 11: the lowest id among equal costs')
+    for (const s of [byLoad, byId]) setLoads(s, [90, 90, 90]) // everyone over: all cost miss + inval
+    assert.is(ask(byId, 2, 0), 0, 'all overloaded: node 0 again')
+    byLoad.close()
+    byId.close()
+
+    const never = scheduler('lard-cost', impl, 3, { ownerUpdate: 'never', costTies: 'id' })
+    setLoads(never, [0, 0, 0])
+    assert.is(ask(never, 5, 0), 0)
+    setLoads(never, [3, 0, 0])
+    assert.is(ask(never, 5, 1), 0, 'no node is ever recorded: every node costs a miss, node 0 wins while under MAX_LOAD')
+    setLoads(never, [80, 0, 0])
+    assert.is(ask(never, 5, 2), 1, 'node 0 at MAX_LOAD: node 1 fills next')
+    setLoads(never, [0, 0, 0])
+    assert.is(ask(never, 5, 3), 0, 'and the target was never moved to node 1: back to node 0')
+    never.close()
+
+    const onlyNew = scheduler('lard-cost', impl, 3, { ownerUpdate: 'new' })
+    setLoads(onlyNew, [0, 1, 1])
+    assert.is(ask(onlyNew, 6, 0), 0, 'a new target gets node 0 and keeps it')
+    setLoads(onlyNew, [80, 1, 0])
+    assert.is(ask(onlyNew, 6, 1), 2, 'its node at MAX_LOAD: served elsewhere')
+    setLoads(onlyNew, [5, 0, 0])
+    assert.is(ask(onlyNew, 6, 2), 0, 'but its node is still node 0 (a hit there)')
+    onlyNew.close()
+  })
+
+  test(`ds (${impl}): hotAlloc 'receiving': a hot target goes to the receiving node, which joins its set`, () => {
+    const s = scheduler('ds', impl, 4, { hotAlloc: 'receiving', hotThreshold: 100 })
+    let t = 0
+    let receiving = 0
+    for (let i = 0; i < 400; i++) {
+      t += 1000 // 1,000 req/s
+      receiving = i % 4
+      const chosen = ask(s, 9, t, receiving)
+      if (i > 300) assert.is(chosen, receiving, `request ${i} served where it arrived`)
+    }
+    const hot = s.hotTargets(1)
+    assert.equal(hot[0].nodes, [0, 1, 2, 3], 'every receiving node joined the set')
+    s.close()
+  })
+
+  test(`ds node half (${impl}): localRate 'served' counts handed-off requests too`, () => {
+    const arrivals = createLocalTable({ hotThreshold: 100 }, impl)
+    const served = createLocalTable({ hotThreshold: 100, localRate: 'served' }, impl)
+    // This node gets a target's requests handed off every 2 ms (500 req/s) and one arrival
+    // of its own every 50 ms (20 req/s).
+    let t = 0
+    for (let i = 0; i < 1000; i++) {
+      t += 2000
+      for (const table of [arrivals, served]) table.assign(3, t, true)
+    }
+    t += 1000
+    assert.not.ok(arrivals.check(3, t, 0), 'arrivals only: one arrival is not hot')
+    assert.ok(served.check(3, t, 0), 'served: the handed-off requests made it hot')
+    arrivals.close()
+    served.close()
+  })
+
+  test(`ds node half (${impl}): the reference and Wasm agree on a random stream, both rate countings`, () => {
+    for (const localRate of ['arrivals', 'served'] as const) {
+      for (const rateEstimator of ['ewma', 'window', 'literal'] as const) {
+        const params = { localRate, rateEstimator, hotThreshold: 50, maxLoad: 20, targetCapacity: 64 }
+        const ts = createLocalTable(params, 'ts')
+        const wasm = createLocalTable(params, 'wasm')
+        let seed = 12345
+        const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+        let t = 0
+        for (let i = 0; i < 20_000; i++) {
+          t += Math.floor(rand() * 3000)
+          const hash = Math.floor(rand() * rand() * 100)
+          if (rand() < 0.5) {
+            const handedOff = rand() < 0.7
+            ts.assign(hash, t, handedOff)
+            wasm.assign(hash, t, handedOff)
+          } else {
+            const load = Math.floor(rand() * 30)
+            assert.is(wasm.check(hash, t, load), ts.check(hash, t, load), `${localRate}/${rateEstimator} step ${i}`)
+          }
+          if (i % 1000 === 0) assert.is(wasm.size(), ts.size())
+        }
+        ts.close()
+        wasm.close()
+      }
+    }
+  })
+
   test(`ds node half (${impl}): the literal estimator, and a bounded table`, () => {
     const literal = createLocalTable({ rateEstimator: 'literal' }, impl)
     literal.assign(1, 0)

@@ -9,6 +9,23 @@ export const POLICY_NAMES = ['wrr', 'lc', 'lard', 'lard-r', 'lard-cost', 'ds', '
 export type PolicyName = (typeof POLICY_NAMES)[number]
 
 export type RateEstimator = 'ewma' | 'window' | 'literal'
+/** get_node() ties: lower load then lower id (ours), or the lowest id (Fig. 11's strict `<` from cost(0)). */
+export type CostTies = 'load' | 'id'
+/** When get_node() records the target's node: every decision (ours), only a target without one, or never (Fig. 11 as written). */
+export type OwnerUpdate = 'always' | 'new' | 'never'
+/** DS alloc_new_node(): a node set sized by the rate (ours), or the receiving node (reschedule(file, node)). */
+export type HotAlloc = 'set' | 'receiving'
+/** DS node half: the rate counts requests arriving here (ours) or every request this node serves, handed-off ones too. */
+export type LocalRate = 'arrivals' | 'served'
+
+/** The string-valued parameters and their allowed values (parsing and checks). */
+export const CHOICE_PARAMS = {
+  rateEstimator: ['ewma', 'window', 'literal'],
+  costTies: ['load', 'id'],
+  ownerUpdate: ['always', 'new', 'never'],
+  hotAlloc: ['set', 'receiving'],
+  localRate: ['arrivals', 'served'],
+} as const
 
 export interface PolicyParams {
   /** Node table size: node ids are 0 .. maxNodes-1 (1 to 64; server sets are 64-bit masks). */
@@ -34,6 +51,14 @@ export interface PolicyParams {
   unitTimeUs: number
   /** DS: how the rate is estimated (see ALGORITHMS.md). */
   rateEstimator: RateEstimator
+  /** lard-cost and DS's get_node(): how cost ties are broken (service/policy/README.md, readings). */
+  costTies: CostTies
+  /** lard-cost and DS's get_node(): when the chosen node becomes the target's node. */
+  ownerUpdate: OwnerUpdate
+  /** DS: what alloc_new_node() does with a hot target. */
+  hotAlloc: HotAlloc
+  /** DS node half: which requests its rate counts. */
+  localRate: LocalRate
   /** CHBL: capacity factor as a percentage (HAProxy hash-balance-factor; 125). */
   balanceFactorPercent: number
   /** CHBL: points on the ring per unit of weight. */
@@ -136,6 +161,14 @@ export const DEFAULT_PARAMS: Readonly<PolicyParams> = Object.freeze({
   unitTimeUs: 1_000_000,
   /** Ours: an exponentially decayed count, stable under bursts; 'literal' keeps the seed's reading. */
   rateEstimator: 'ewma',
+  /** Ours: lower load, then lower id (as every other policy). 'id' is Fig. 11 as written. */
+  costTies: 'load',
+  /** Ours [inferred]: the chosen node becomes the target's node. Fig. 11 never sets it ('never'). */
+  ownerUpdate: 'always',
+  /** Ours [inferred]: a set of ceil(rate / hotThreshold) nodes. */
+  hotAlloc: 'set',
+  /** Ours: the node counts the requests that arrive at it (what it observes before asking). */
+  localRate: 'arrivals',
   /** HAProxy hash-balance-factor 125 (its recommended range is 125 to 200) [V]. */
   balanceFactorPercent: 125,
   /** Ours: 100 ring points per node (HAProxy uses weight-scaled points; Envoy 1024 total by default). */
@@ -147,8 +180,11 @@ export const DEFAULT_PARAMS: Readonly<PolicyParams> = Object.freeze({
  * dispatcher assigned to this node, with their rate estimate.
  */
 export interface LocalTable {
-  /** The dispatcher assigned `hash` to this node at `timeUs`. */
-  assign(hash: number, timeUs: number): void
+  /**
+   * The dispatcher assigned `hash` to this node at `timeUs`. `handedOff`: the request arrived
+   * at another node (with localRate 'served' it then counts in this node's rate too).
+   */
+  assign(hash: number, timeUs: number, handedOff?: boolean): void
   /**
    * A client request for `hash` arrived at `timeUs` and this node's load is `ownLoad`:
    * true = serve locally without asking; false = the local assignment (if any) is cleared, ask.

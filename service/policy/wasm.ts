@@ -68,7 +68,8 @@ interface CoreExports {
   targetsStored(): number
   evictionCount(): number
   slotRate(slot: number, timeUs: number): number
-  localAssign(hash: number, timeUs: number): void
+  localAssign(hash: number, timeUs: number, handedOff: number): void
+  setChoices(costTiesById: number, ownerUpdate: number, hotAllocReceiving: number, localRateServed: number): void
   localCheck(hash: number, timeUs: number, ownLoad: number): number
   localSize(): number
   hashPath(length: number, keepQuery: number): number
@@ -78,6 +79,7 @@ interface CoreExports {
 const POLICY_CODE: Record<PolicyName, number> = { wrr: 0, lc: 1, lard: 2, 'lard-r': 3, 'lard-cost': 4, ds: 5, chbl: 6 }
 const LOCAL_TABLE_CODE = 7
 const ESTIMATOR_CODE = { ewma: 0, window: 1, literal: 2 } as const
+const OWNER_CODE = { always: 0, new: 1, never: 2 } as const
 
 const WASM_URL = new URL('../../../build/l7.wasm', import.meta.url)
 let cachedModule: WasmModule | undefined
@@ -127,6 +129,12 @@ function initCore(core: CoreExports, code: number, params: Readonly<PolicyParams
     params.ringPointsPerNode,
   )
   if (status !== 0) throw new InvalidArgumentError(`the Wasm core could not reserve its tables (status ${status}): lower targetCapacity or batchCapacity`)
+  core.setChoices(
+    params.costTies === 'id' ? 1 : 0,
+    OWNER_CODE[params.ownerUpdate],
+    params.hotAlloc === 'receiving' ? 1 : 0,
+    params.localRate === 'served' ? 1 : 0,
+  )
 }
 
 const closedError = (): InvalidArgumentError => new InvalidArgumentError('this scheduler is closed')
@@ -287,11 +295,11 @@ export class WasmLocalTable implements LocalTable {
     return this.core
   }
 
-  assign(hash: number, timeUs: number): void {
+  assign(hash: number, timeUs: number, handedOff = false): void {
     const core = this.live()
     checkHash(hash)
     checkTime(timeUs)
-    core.localAssign(hash, timeUs)
+    core.localAssign(hash, timeUs, handedOff ? 1 : 0)
   }
 
   check(hash: number, timeUs: number, ownLoad: number): boolean {

@@ -7,13 +7,14 @@ import { createLocalTable, createScheduler, type Impl } from '../policy/index.js
 import { checkPolicy } from '../policy/params.js'
 import type { PolicyName, PolicyParams } from '../policy/types.js'
 import { runClusterModel } from './model.js'
-import { DEFAULT_COSTS, type LoadReports, type SimConfig, type SimCosts, type SimResult, type SimWorkload } from './types.js'
+import { DEFAULT_COSTS, type ClientModel, type Front, type LoadReports, type OverloadModel, type SimConfig, type SimCosts, type SimResult, type SimWorkload } from './types.js'
 
 export * from './types.js'
 export { runClusterModel, type SimPolicy } from './model.js'
 export { closedLoopFromSurge, openLoopFromTrace, surgeParams, surgeWorkload, traceWorkload, SEED_PRESET, type SurgeWorkloadOptions } from './workload.js'
 export { formatResultsMarkdown, formatResultsTable } from './format.js'
-export { parseCosts, parsePolicyParams } from './options.js'
+export { parseCosts, parsePolicyParams, parseOverload, parseClients } from './options.js'
+export { READINGS, READING_NAMES, DEFAULT_READING, STATIONARY_BLOCK, findReading, resolveReading, type Reading, type ResolvedReading, type ModelChoices } from './readings.js'
 
 export interface SimulateOptions {
   nodes: number
@@ -29,6 +30,11 @@ export interface SimulateOptions {
   loadReports?: LoadReports
   costs?: Partial<SimCosts>
   params?: Partial<PolicyParams>
+  front?: Front
+  /** Overload model (per-node connection limit, backlog, SYN drops); absent: off. */
+  overload?: OverloadModel
+  /** Client machines and processes; absent: the seed's counts (for the DNS fronts), NIC not modelled. */
+  clients?: ClientModel
 }
 
 export const DEFAULT_SIMULATE: Readonly<Omit<SimulateOptions, 'policies'>> = Object.freeze({
@@ -67,6 +73,9 @@ export function simulatePolicy(policy: PolicyName, workload: SimWorkload, option
     costs: resolveCosts(options.costs),
     prewarm: options.prewarm ?? true,
     loadReports: options.loadReports,
+    front: options.front,
+    overload: options.overload,
+    clients: options.clients,
   }
   const params = options.params ?? {}
   const scheduler = createScheduler(policy, params, options.impl)

@@ -17,7 +17,7 @@ import { EventQueue } from './event-queue.js'
 import { LatencyHistogram } from './histogram.js'
 import { LruCache } from './lru.js'
 import { Random } from './random.js'
-import type { SimConfig, SimCosts, SimResult, SimWorkload } from './types.js'
+import { SEED_CLIENTS, type SimConfig, type SimCosts, type SimResult, type SimWorkload } from './types.js'
 
 /** The policy under test: the dispatcher's scheduler and, for DS, the nodes' local tables. */
 export interface SimPolicy {
@@ -33,7 +33,13 @@ const SERVE = 4 // slot: the serving node starts on the request (locally, or aft
 const DISK_DONE = 5 // slot: the miss was read from disk
 const COMPLETE = 6 // slot: the response has left the serving node
 const TRACE_ARRIVAL = 7 // trace index: an open-loop request arrives
-const KIND_BITS = 3
+const RETRY = 8 // slot: overload model: the client retransmits a dropped SYN
+const KIND_BITS = 4 // the queue orders by time only, so the encoding does not affect results
+const KIND_MASK = (1 << KIND_BITS) - 1
+
+const FRONT_RR = 0
+const FRONT_PROCESS = 1
+const FRONT_MACHINE = 2
 
 const VIA_LOCAL = 0 // served where it arrived without asking (DS)
 const VIA_SELF = 1 // the dispatcher chose the receiving node
@@ -76,6 +82,24 @@ class ClusterModel {
   private readonly sendCpuUs: Float64Array // per file: transmit CPU, without teardown
   private readonly linkUs: Float64Array // per file: time on the link
   private readonly diskUs: Float64Array // per file: a read from disk
+  // Front, overload and client models (README: "Overload and clients"); all off by default.
+  private readonly front: number
+  private readonly processes: number
+  private readonly machines: number
+  private readonly overloaded: boolean
+  private readonly maxClients: number
+  private readonly backlog: number
+  private readonly synRtoUs: number
+  private readonly synRetries: number
+  private readonly nicModelled: boolean
+  private readonly nicUs: Float64Array // per file: time on a client machine's NIC
+  private readonly nicFree: Float64Array
+  private readonly nicBusy: Float64Array
+  private readonly acceptHead: Int32Array // connections waiting for a server process (list via slotNext)
+  private readonly acceptTail: Int32Array
+  private readonly acceptLen: Int32Array
+  private synDrops = 0
+  private connectFailures = 0
 
   // Per node.
   private readonly cpuFree: Float64Array
@@ -121,6 +145,7 @@ class ClusterModel {
   private slotHit: Uint8Array
   private slotNext: Int32Array
   private slotStart: Float64Array
+  private slotAttempt: Uint8Array
   private freeSlots: Int32Array // open loop only
   private freeCount = 0
   // Closed loop user state.
@@ -184,7 +209,33 @@ class ClusterModel {
       this.diskUs[f] = diskTime(costs, this.sizes[f])
     }
 
+    this.front = workload.kind === 'open' || (config.front ?? 'round-robin') === 'round-robin' ? FRONT_RR : config.front === 'dns-process' ? FRONT_PROCESS : FRONT_MACHINE
+    const clients = config.clients ?? { ...SEED_CLIENTS, nicMbps: 0 }
+    if (!(Number.isInteger(clients.machines) && clients.machines >= 1 && Number.isInteger(clients.processes) && clients.processes >= 1 && clients.nicMbps >= 0))
+      throw new InvalidArgumentError(`clients: need machines >= 1, processes >= 1 (integers) and nicMbps >= 0, got ${JSON.stringify(clients)}`)
+    this.processes = clients.processes
+    this.machines = clients.machines
+    this.nicModelled = clients.nicMbps > 0
+    this.nicUs = new Float64Array(this.nicModelled ? files : 0)
+    for (let f = 0; f < this.nicUs.length; f++) this.nicUs[f] = (this.sizes[f] + costs.headerBytes) / (clients.nicMbps / 8)
+    this.nicFree = new Float64Array(this.machines)
+    this.nicBusy = new Float64Array(this.machines)
+    const overload = config.overload
+    this.overloaded = overload !== undefined
+    if (overload !== undefined) {
+      const ok = Number.isInteger(overload.maxClients) && overload.maxClients >= 1 && Number.isInteger(overload.listenBacklog) && overload.listenBacklog >= 0 &&
+        overload.synRetransmitS > 0 && Number.isInteger(overload.synRetries) && overload.synRetries >= 0 && overload.synRetries <= 16
+      if (!ok) throw new InvalidArgumentError(`overload: need maxClients >= 1, listenBacklog >= 0, synRetransmitS > 0, synRetries 0..16, got ${JSON.stringify(overload)}`)
+    }
+    this.maxClients = overload?.maxClients ?? 0
+    this.backlog = overload?.listenBacklog ?? 0
+    this.synRtoUs = (overload?.synRetransmitS ?? 0) * 1e6
+    this.synRetries = overload?.synRetries ?? 0
+
     const n = this.nodes
+    this.acceptHead = new Int32Array(n).fill(-1)
+    this.acceptTail = new Int32Array(n).fill(-1)
+    this.acceptLen = new Int32Array(n)
     this.cpuFree = new Float64Array(n)
     this.diskFree = new Float64Array(n)
     this.linkFree = new Float64Array(n)
@@ -221,6 +272,7 @@ class ClusterModel {
     this.slotHit = new Uint8Array(this.slotCapacity)
     this.slotNext = new Int32Array(this.slotCapacity)
     this.slotStart = new Float64Array(this.slotCapacity)
+    this.slotAttempt = new Uint8Array(this.slotCapacity)
     this.freeSlots = new Int32Array(workload.kind === 'open' ? this.slotCapacity : 0)
     this.ueObject = new Int32Array(workload.kind === 'closed' ? config.users : 0)
     this.ueFileIdx = new Int32Array(this.ueObject.length)
@@ -259,7 +311,7 @@ class ClusterModel {
       const event = t1 <= t2 ? queue.pop() : thinking.pop()
       this.now = t
       const id = event >>> KIND_BITS
-      switch (event & 7) {
+      switch (event & KIND_MASK) {
         case ARRIVE:
           this.startUserRequest(id)
           break
@@ -284,6 +336,9 @@ class ClusterModel {
           break
         case COMPLETE:
           this.complete(id)
+          break
+        case RETRY:
+          this.connect(id)
           break
       }
     }
@@ -347,15 +402,33 @@ class ClusterModel {
   }
 
   private arrive(slot: number): void {
-    const t = this.now
     this.started++
-    const node = this.roundRobin
-    this.roundRobin = node + 1 === this.nodes ? 0 : node + 1
+    this.slotStart[slot] = this.now
+    this.slotAttempt[slot] = 0
+    let node: number
+    if (this.front === FRONT_RR) {
+      node = this.roundRobin
+      this.roundRobin = node + 1 === this.nodes ? 0 : node + 1
+    } else {
+      // closed loop: the slot is the user; its process resolved the name once (RR-DNS)
+      const process = slot % this.processes
+      node = (this.front === FRONT_PROCESS ? process : process % this.machines) % this.nodes
+    }
     this.slotRecv[slot] = node
-    this.slotStart[slot] = t
+    this.connect(slot)
+  }
+
+  /** A connection's SYN reaches its receiving node (first try or a retransmission). */
+  private connect(slot: number): void {
+    const t = this.now
+    const node = this.slotRecv[slot]
+    if (this.overloaded && this.acceptLen[node] >= this.backlog) {
+      this.synDropped(slot)
+      return
+    }
     const parsed = this.cpu(node, t, this.arriveCpuUs)
     const hash = this.hashes[this.slotFile[slot]]
-    if (this.ds && this.local[node].check(hash, t, this.active[node])) {
+    if (this.ds && this.local[node].check(hash, t, this.active[node] + this.acceptLen[node])) {
       this.slotVia[slot] = VIA_LOCAL
       this.slotServer[slot] = node
       this.recordLocalServe(node, hash)
@@ -363,6 +436,21 @@ class ClusterModel {
     } else {
       this.queue.push(parsed, (slot << KIND_BITS) | PARSED)
     }
+  }
+
+  /** Overload model: the node's backlog is full, the SYN is lost; the client backs off (3 s, 6 s, ...) or gives up. */
+  private synDropped(slot: number): void {
+    const t = this.now
+    const inWindow = t >= this.warmupEndUs && t <= this.endUs
+    if (inWindow) this.synDrops++
+    const attempt = ++this.slotAttempt[slot]
+    if (attempt <= this.synRetries) {
+      this.queue.push(t + this.synRtoUs * 2 ** (attempt - 1), (slot << KIND_BITS) | RETRY)
+      return
+    }
+    if (inWindow) this.connectFailures++
+    this.completed++ // ended, without a response: keeps started == completed after a drain
+    this.userMovesOn(slot)
   }
 
   private recordLocalServe(node: number, hash: number): void {
@@ -400,7 +488,7 @@ class ClusterModel {
     this.flightHead[node] = this.pendHead[node]
     this.pendHead[node] = -1
     this.pendTail[node] = -1
-    this.flightLoad[node] = this.active[node]
+    this.flightLoad[node] = this.active[node] + this.acceptLen[node]
     let records = 0
     const obsHashes = this.obsHashes[node]
     const obsCounts = this.obsCounts[node]
@@ -548,6 +636,23 @@ class ClusterModel {
   // ---- the serving node ----
 
   private serve(slot: number): void {
+    if (this.overloaded) {
+      const node = this.slotServer[slot]
+      if (this.active[node] >= this.maxClients) {
+        // every server process is busy: wait in the accept queue (a handed-off connection is
+        // inserted there too, without a test, as the seed's handoff does; only SYNs are dropped)
+        this.slotNext[slot] = -1
+        if (this.acceptTail[node] === -1) this.acceptHead[node] = slot
+        else this.slotNext[this.acceptTail[node]] = slot
+        this.acceptTail[node] = slot
+        this.acceptLen[node]++
+        return
+      }
+    }
+    this.startServing(slot)
+  }
+
+  private startServing(slot: number): void {
     const t = this.now
     const node = this.slotServer[slot]
     const file = this.slotFile[slot]
@@ -587,7 +692,17 @@ class ClusterModel {
       this.cpuBusy[node] += cpuService
       this.linkBusy[node] += linkService
     }
-    this.queue.push(cpuEnd > linkEnd ? cpuEnd : linkEnd, (slot << KIND_BITS) | COMPLETE)
+    let end = cpuEnd > linkEnd ? cpuEnd : linkEnd
+    if (this.nicModelled) {
+      // the client machine's NIC carries the response too, in parallel with the node's link
+      const machine = this.w.kind === 'closed' ? (slot % this.processes) % this.machines : slot % this.machines
+      const nicStart = linkStart > this.nicFree[machine] ? linkStart : this.nicFree[machine]
+      const nicEnd = nicStart + this.nicUs[file]
+      this.nicFree[machine] = nicEnd
+      if (nicStart >= this.warmupEndUs) this.nicBusy[machine] += this.nicUs[file]
+      if (nicEnd > end) end = nicEnd
+    }
+    this.queue.push(end, (slot << KIND_BITS) | COMPLETE)
   }
 
   private complete(slot: number): void {
@@ -595,6 +710,14 @@ class ClusterModel {
     const node = this.slotServer[slot]
     this.active[node]--
     this.completed++
+    if (this.acceptLen[node] > 0) {
+      // a server process is free: the oldest waiting connection gets it
+      const next = this.acceptHead[node]
+      this.acceptHead[node] = this.slotNext[next]
+      if (this.acceptHead[node] === -1) this.acceptTail[node] = -1
+      this.acceptLen[node]--
+      this.startServing(next)
+    }
     const via = this.slotVia[slot]
     if (via !== VIA_LOCAL) this.sendDone(node, this.hashes[this.slotFile[slot]])
     if (t >= this.warmupEndUs && t <= this.endUs) {
@@ -605,6 +728,12 @@ class ClusterModel {
       else if (via === VIA_HANDOFF) this.handoffs++
       this.servedInWindow[node]++
     }
+    this.userMovesOn(slot)
+  }
+
+  /** The user takes the object's next file at once, or thinks; an open-loop slot is freed. */
+  private userMovesOn(slot: number): void {
+    const t = this.now
     const w = this.w
     if (w.kind === 'closed') {
       const object = this.ueObject[slot]
@@ -640,6 +769,7 @@ class ClusterModel {
     this.slotHit = grow(this.slotHit)
     this.slotNext = grow(this.slotNext)
     this.slotStart = grow(this.slotStart)
+    this.slotAttempt = grow(this.slotAttempt)
     this.freeSlots = new Int32Array(cap)
     for (let i = 0; i < cap - old; i++) this.freeSlots[i] = cap - 1 - i
     this.freeCount = cap - old
@@ -681,6 +811,9 @@ class ClusterModel {
       diskUtilization: Math.min(1, disk / (windowUs * this.nodes)),
       linkUtilization: Math.min(1, link / (windowUs * this.nodes)),
       dispatcherUtilization: Math.min(1, this.dispatcherBusy / windowUs),
+      synDropsPerRequest: m === 0 ? 0 : this.synDrops / m,
+      connectFailures: this.connectFailures,
+      clientNicUtilization: this.nicModelled ? Math.min(1, this.nicBusy.reduce((a, b) => a + b, 0) / (windowUs * this.machines)) : 0,
       measuredRequests: m,
       totalRequests: this.completed,
       startedRequests: this.started,

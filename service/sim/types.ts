@@ -125,9 +125,57 @@ export interface SimConfig {
    * has completed (tests use it to check conservation).
    */
   drain?: boolean
+  /** How connections reach a receiving node (default 'round-robin'). */
+  front?: Front
+  /** Per-node connection limit, listen backlog and SYN drops (default: off). */
+  overload?: OverloadModel
+  /** Client machines and processes (the DNS fronts use the processes; nicMbps > 0 bounds each machine's traffic). Default: the seed's, NIC off. */
+  clients?: ClientModel
 }
 
 export type LoadReports = 'ds' | 'all' | 'none'
+
+/**
+ * How a client connection picks its receiving node. 'round-robin': connection k goes to node
+ * k mod N (a layer-4 switch, or RR-DNS re-resolved per connection). 'dns-process': a SURGE
+ * process resolves the cluster's name once and keeps the answer, so user u (in process
+ * u mod processes) always reaches node (u mod processes) mod N. 'dns-machine': the same per
+ * client machine (a caching resolver per machine). Open-loop traces always use round robin.
+ */
+export type Front = 'round-robin' | 'dns-process' | 'dns-machine'
+
+/**
+ * Overload behaviour of a node (off when absent: unbounded FIFO queues, as before). Sources in
+ * service/sim/README.md.
+ */
+export interface OverloadModel {
+  /** Web server processes per node: connections served at once (Apache 1.3 MaxClients: 150). */
+  maxClients: number
+  /** Connections waiting for a process beyond that (Linux 2.4 somaxconn caps listen(): 128). */
+  listenBacklog: number
+  /** A SYN to a node whose backlog is full is dropped; the client retransmits after this, doubling (Linux 2.4: 3 s). */
+  synRetransmitS: number
+  /** Retransmissions before connect() fails (Linux 2.4 tcp_syn_retries: 5, about 189 s in all). */
+  synRetries: number
+}
+
+export const DEFAULT_OVERLOAD: Readonly<OverloadModel> = Object.freeze({
+  maxClients: 150,
+  listenBacklog: 128,
+  synRetransmitS: 3,
+  synRetries: 5,
+})
+
+/** The client side: SURGE's client machines and processes (the seed: 4 machines, 80 processes, 100 Mb/s NICs). */
+export interface ClientModel {
+  machines: number
+  processes: number
+  /** Each client machine's NIC, Mb/s: every response to its users crosses it. 0: not modelled. */
+  nicMbps: number
+}
+
+/** The seed's client side; its NIC bound applies only when the client model is on. */
+export const SEED_CLIENTS: Readonly<ClientModel> = Object.freeze({ machines: 4, processes: 80, nicMbps: 100 })
 
 export interface SimResult {
   policy: PolicyName | string
@@ -155,6 +203,11 @@ export interface SimResult {
   diskUtilization: number
   linkUtilization: number
   dispatcherUtilization: number
+  /** Overload model: SYNs dropped in the measured interval per completed request, and connects that gave up. */
+  synDropsPerRequest: number
+  connectFailures: number
+  /** Client model: mean busy fraction of the client machines' NICs. */
+  clientNicUtilization: number
   /** Completed requests in the measured interval, and in the whole run. */
   measuredRequests: number
   totalRequests: number

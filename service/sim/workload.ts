@@ -7,6 +7,7 @@ import { surgeUrl } from '../surge/files.js'
 import { generateSurge, SURGE_PRESETS, type SurgeParams, type SurgeWorkload } from '../surge/generate.js'
 import { readTraceBatches, type ReadTraceOptions } from '../trace/reader.js'
 import type { TraceRecord } from '../trace/types.js'
+import { STATIONARY_BLOCK } from './readings.js'
 import type { ClosedLoopWorkload, OpenLoopWorkload } from './types.js'
 
 /** SURGE user equivalents: the file set, objects, name.txt sequence and Pareto think times. */
@@ -94,6 +95,8 @@ export interface SurgeWorkloadOptions {
   seed?: number
   /** Zipf exponent of object popularity. */
   zipf?: number
+  /** The stationary ordering of the request sequence (blocks of STATIONARY_BLOCK object requests; service/surge/generate.ts). */
+  stationary?: boolean
 }
 
 /** The SURGE parameters a workload option set resolves to (preset, then overrides). */
@@ -106,6 +109,7 @@ export function surgeParams(options: SurgeWorkloadOptions = {}): Partial<SurgePa
   if (options.requests !== undefined) params.requests = options.requests
   if (options.seed !== undefined) params.seed = options.seed
   if (options.zipf !== undefined) params.zipfAlpha = options.zipf
+  if (options.stationary === true) params.stationaryBlock = STATIONARY_BLOCK
   return params
 }
 

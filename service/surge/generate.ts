@@ -36,6 +36,15 @@ export interface SurgeParams {
   embedded: EmbeddedCount
   /** LRU stack distance (lognormal); null: a plain random permutation (no temporal locality). */
   stackDistance: Lognormal | null
+  /**
+   * 0 or absent (SURGE's ordering as we read it): one LRU stack over the whole sequence; it is not
+   * stationary (an object deep in the initial stack, the hottest included, is only reached
+   * once the objects above it are used up, so popular objects crowd the end). N > 0: the
+   * requests are first spread evenly over blocks of about N (each object's requests by
+   * systematic sampling), and the stack orders each block: every stretch of a few blocks has
+   * the whole sequence's popularity, with the same stack-distance locality inside a block.
+   */
+  stationaryBlock?: number
   /** Think time between objects, seconds (Pareto). */
   inactiveOff: Pareto
   /** Gap between a base file and each embedded file, seconds (Weibull); null: none, as SURGE's code. */
@@ -90,6 +99,7 @@ export function resolveSurgeParams(options: Partial<SurgeParams> = {}): SurgePar
   positiveInt('files', p.files)
   positiveInt('objects', p.objects)
   positiveInt('requests', p.requests)
+  if (p.stationaryBlock !== undefined && (!Number.isInteger(p.stationaryBlock) || p.stationaryBlock < 0)) throw new InvalidArgumentError(`stationaryBlock must be an integer >= 0, got ${p.stationaryBlock}`)
   if (!Number.isInteger(p.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${p.seed}`)
   if (p.objects !== undefined && p.objects > p.files) throw new InvalidArgumentError(`objects (${p.objects}) cannot exceed files (${p.files})`)
   if (!(p.lonerFraction >= 0 && p.lonerFraction <= 1)) throw new InvalidArgumentError(`lonerFraction must be in [0, 1], got ${p.lonerFraction}`)
@@ -187,7 +197,44 @@ export function generateSequence(p: SurgeParams, objectRequests: number[]): numb
     })
     return rng.shuffle(all)
   }
-  const stackDistance = p.stackDistance
+  if ((p.stationaryBlock ?? 0) > 0) return stationarySequence(p, objectRequests, rng)
+  return stackOrder(objectRequests, p.stackDistance, rng)
+}
+
+/**
+ * Spread every object's requests over blocks of about `stationaryBlock` requests (request k
+ * of an object with c requests goes to block floor((k + u) * B / c), u uniform per object:
+ * systematic sampling, so each block gets c/B of them, rounded up or down), then order each
+ * block with the LRU stack. Exact counts are kept.
+ */
+function stationarySequence(p: SurgeParams, objectRequests: number[], rng: Random): number[] {
+  const total = objectRequests.reduce((a, b) => a + b, 0)
+  const blocks = Math.max(1, Math.round(total / p.stationaryBlock!))
+  // per block, (object, count) pairs in object order: memory stays O(requests)
+  const blockObjects: number[][] = Array.from({ length: blocks }, () => [])
+  const blockCounts: number[][] = Array.from({ length: blocks }, () => [])
+  objectRequests.forEach((count, object) => {
+    const u = rng.uniform()
+    for (let k = 0; k < count; k++) {
+      const b = Math.min(blocks - 1, Math.floor(((k + u) * blocks) / count))
+      const objects = blockObjects[b]
+      if (objects.length > 0 && objects[objects.length - 1] === object) blockCounts[b][objects.length - 1]++
+      else {
+        objects.push(object)
+        blockCounts[b].push(1)
+      }
+    }
+  })
+  const sequence: number[] = []
+  for (let b = 0; b < blocks; b++) {
+    const objects = blockObjects[b]
+    for (const i of stackOrder(blockCounts[b], p.stackDistance!, rng)) sequence.push(objects[i])
+  }
+  return sequence
+}
+
+/** The LRU stack ordering of the given request counts (see generateSequence). */
+function stackOrder(objectRequests: number[], stackDistance: Lognormal, rng: Random): number[] {
   const left = objectRequests.slice()
   // stack[stack.length - 1] is the top: taking near the top costs little
   const stack = rng.shuffle(objectRequests.map((_, i) => i).filter((i) => left[i] > 0))

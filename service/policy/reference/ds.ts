@@ -6,8 +6,12 @@
 // goes to the receiving node when it is in the set and under MAX_LOAD (no handoff; it will
 // serve the next ones itself through the node half), else to the set's least loaded member
 // [inferred]. A target that is not hot goes through get_node() (lard-cost) and loses its set.
+// hotAlloc 'receiving' reads alloc_new_node() as reschedule(file, node) with schedule()'s node
+// argument: the receiving node joins the set and serves the request (no load test, as written;
+// a receiving node that is not up falls back to the set rule).
+// The get_node() path follows costTies and ownerUpdate as lard-cost does.
 import type { HotTarget, PolicyName, PolicyParams } from '../types.js'
-import { cheapestNode } from './lard-cost.js'
+import { cheapestNode, ownerAfter } from './lard-cost.js'
 import { createRate, type RateEstimate } from './rate.js'
 import { ReferenceScheduler } from './scheduler.js'
 import { TargetTable, type TargetEntry } from './targets.js'
@@ -54,7 +58,10 @@ export class DsScheduler extends ReferenceScheduler {
     const target = this.targets.getOrInsert(hash, timeUs)
     const rate = target.rate.arrive(timeUs, 1)
     const { nodes, params } = this
-    if (rate >= params.hotThreshold) {
+    if (rate >= params.hotThreshold && params.hotAlloc === 'receiving' && nodes.up[receiving]) {
+      target.servers.add(receiving)
+      target.server = receiving
+    } else if (rate >= params.hotThreshold) {
       const wanted = Math.min(Math.max(Math.ceil(rate / params.hotThreshold), 1), nodes.upIds.length)
       const servers = target.servers
       if (servers.size === 0 && target.server >= 0) servers.add(target.server)
@@ -64,7 +71,9 @@ export class DsScheduler extends ReferenceScheduler {
         servers.has(receiving) && nodes.load[receiving] < params.maxLoad ? receiving : nodes.leastLoadedOf(servers)
     } else {
       target.servers.clear()
-      target.server = cheapestNode(nodes, target.server, params)
+      const chosen = cheapestNode(nodes, target.server, params)
+      target.server = ownerAfter(target.server, chosen, params)
+      return chosen
     }
     return target.server
   }

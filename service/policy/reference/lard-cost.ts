@@ -1,8 +1,12 @@
 // lard-cost: the seed's LARD variant, get_node() of its Fig. 11. Every node up gets a cost:
 // hit_cost if it is the target's current node else miss_cost, plus bal_cost if its load is
-// under MAX_LOAD else inval_cost; the cheapest wins (ties: lower load, then lower id) and
-// becomes the target's node [inferred: the figure never says when file[request].node_id is
-// set, nor initialises temp_id]. So a hot target stays put until its node reaches MAX_LOAD.
+// under MAX_LOAD else inval_cost; the cheapest wins and becomes the target's node. Two choices
+// the figure leaves to the reader are parameters (service/policy/README.md, "Readings"):
+//   costTies 'load' (ours): ties go to the lower load, then the lower id; 'id': the figure's
+//     `min_cost = cost(0)` and strict `<` give a tie to the lowest id.
+//   ownerUpdate 'always' (ours): the chosen node becomes file[request].node_id; 'new': only a
+//     target without a node gets one; 'never': the figure never assigns it.
+// So a hot target stays put until its node reaches MAX_LOAD.
 import type { PolicyName, PolicyParams } from '../types.js'
 import type { NodeTable } from './nodes.js'
 import { ReferenceScheduler } from './scheduler.js'
@@ -10,6 +14,13 @@ import { TargetTable, type TargetEntry } from './targets.js'
 
 interface CostTarget extends TargetEntry {
   server: number
+}
+
+/** The target's node after get_node() chose `chosen` for it (ownerUpdate). */
+export function ownerAfter(owner: number, chosen: number, params: Readonly<PolicyParams>): number {
+  if (params.ownerUpdate === 'always') return chosen
+  if (params.ownerUpdate === 'new' && owner < 0) return chosen
+  return owner
 }
 
 /** get_node(): the cheapest node for a target whose current node is `owner` (-1: none). */
@@ -20,7 +31,7 @@ export function cheapestNode(nodes: NodeTable, owner: number, params: Readonly<P
     const cost =
       (id === owner ? params.hitCost : params.missCost) +
       (nodes.load[id] < params.maxLoad ? params.balCost : params.invalCost)
-    if (cost < bestCost || (cost === bestCost && nodes.lessLoaded(id, best))) {
+    if (cost < bestCost || (cost === bestCost && params.costTies === 'load' && nodes.lessLoaded(id, best))) {
       best = id
       bestCost = cost
     }
@@ -46,7 +57,8 @@ export class LardCostScheduler extends ReferenceScheduler {
 
   protected pick(_receiving: number, hash: number, timeUs: number): number {
     const target = this.targets.getOrInsert(hash, timeUs)
-    target.server = cheapestNode(this.nodes, target.server, this.params)
-    return target.server
+    const chosen = cheapestNode(this.nodes, target.server, this.params)
+    target.server = ownerAfter(target.server, chosen, this.params)
+    return chosen
   }
 }

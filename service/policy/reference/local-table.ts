@@ -6,6 +6,8 @@
 //     locally iff the target is assigned here, its rate is at or above hotThreshold and this
 //     node's load is under maxLoad. Otherwise clear the assignment (the seed's clear_request)
 //     and ask the dispatcher.
+// localRate 'served' (the seed's text, read literally): a request handed off to this node also
+// counts in its rate, not only those that arrive here.
 // [inferred] Clearing drops the assignment, not the rate history: the seed updates the
 // request-time information "whenever the server processes a request", and a rate that restarted
 // at every clear could never reach the threshold with the ewma or window estimators.
@@ -39,13 +41,16 @@ export class ReferenceLocalTable implements LocalTable {
     )
   }
 
-  assign(hash: number, timeUs: number): void {
+  assign(hash: number, timeUs: number, handedOff = false): void {
     this.checkOpen()
     checkHash(hash)
     checkTime(timeUs)
     let target = this.targets.get(hash)
     if (target === undefined) {
       target = this.targets.getOrInsert(hash, timeUs)
+      target.rate.arrive(timeUs, 1)
+    } else if (handedOff && this.params.localRate === 'served') {
+      // "the request-time information is updated whenever the server processes a request"
       target.rate.arrive(timeUs, 1)
     }
     target.lastUsedUs = timeUs

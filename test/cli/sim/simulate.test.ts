@@ -55,6 +55,36 @@ test('simulate --trace replays a log open loop; a table by default', () => {
   assert.match(String(run.stdout), /\nlard\s+3\s+0\s+/)
 })
 
+test('simulate --reading with the overload and client models; bad readings and choices are named', () => {
+  const run = l7('simulate', ...SMALL, '--policy', 'ds,lard-cost', '--reading', 'seed-literal', '--overload', 'maxClients=30,listenBacklog=10', '--clients', 'on', '--json')
+  assert.is(run.status, 0, String(run.stderr))
+  const results = JSON.parse(String(run.stdout)) as Array<{ synDropsPerRequest: number; clientNicUtilization: number }>
+  assert.ok(results.every((r) => r.clientNicUtilization > 0), 'the client NICs were modelled')
+  assert.ok(results.some((r) => r.synDropsPerRequest > 0), 'a low connection limit drops SYNs')
+  const reading = l7('simulate', ...SMALL, '--reading', 'literal')
+  assert.is.not(reading.status, 0)
+  assert.match(String(reading.stderr), /literal/)
+  const choice = l7('simulate', ...SMALL, '--param', 'ownerUpdate=sometimes')
+  assert.is.not(choice.status, 0)
+  assert.match(String(choice.stderr), /ownerUpdate must be always, new or never, got sometimes/)
+  const overload = l7('simulate', ...SMALL, '--overload', 'maxClient=3')
+  assert.is.not(overload.status, 0)
+  assert.match(String(overload.stderr), /--overload: unknown field "maxClient"/)
+})
+
+test('simulate --trace: by default the window is the whole trace and stderr says what it covers', () => {
+  const lines: string[] = []
+  for (let i = 0; i < 600; i++) lines.push(`h - - [30/Aug/1995:10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} -0400] "GET /f${i % 13}.html HTTP/1.0" 200 2000`)
+  const path = join(dir, 'ten-minutes.log')
+  writeFileSync(path, lines.join('\n') + '\n')
+  const run = l7('simulate', '--trace', path, '--nodes', '2', '--policy', 'wrr', '--json')
+  assert.is(run.status, 0, String(run.stderr))
+  assert.match(String(run.stderr), /window: 0 s to 599\.0 s of a 599\.0 s trace \(600 requests/)
+  const [r] = JSON.parse(String(run.stdout)) as Array<{ measuredRequests: number; simulatedSeconds: number }>
+  assert.ok(r.measuredRequests >= 599, `measured ${r.measuredRequests} of 600`)
+  assert.is(r.simulatedSeconds, 599)
+})
+
 test('bad input: an unknown policy, cost or parameter is named in the error', () => {
   const bad = l7('simulate', ...SMALL, '--policies', 'lardy')
   assert.is.not(bad.status, 0)
