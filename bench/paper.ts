@@ -1,9 +1,12 @@
 // `l7 bench paper`: the seed's Figures 14 and 15 (connections/s and response time against
 // SURGE users, one curve per node count) reproduced with the cluster model, for DS and the
 // seed's LARD variant (lard-cost) plus basic LARD, LARD/R, WRR and CHBL, with per-node caches
-// that hold the seed's 50 MB file set and with caches smaller than it. Then small sensitivity
-// sweeps of the seed's choices (hot threshold, MAX_LOAD, unit time and rate estimator).
-// Writes docs/results/ (generated): paper.md, paper.json and SVG plots.
+// that hold the seed's 50 MB file set and with caches smaller than it; every point is run with
+// five model seeds and reported as the seed's method does (the mean without the largest and
+// the smallest). Then the readings table: for every reading of the seed (service/sim/readings.ts),
+// DS against lard-cost at 4 and 16 nodes x 7000 users, without and with the overload and client
+// models. Then sensitivity sweeps of the seed's parameters (one seed). Writes docs/results/
+// (generated): paper.md, paper.json and SVG plots. Deterministic for its seeds.
 
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
@@ -11,8 +14,9 @@ import { fileURLToPath } from 'node:url'
 import type { Impl } from '../service/policy/index.js'
 import type { PolicyName, PolicyParams } from '../service/policy/types.js'
 import { renderSvg, type VegaLiteSpec } from '../service/report/plot.js'
-import { formatResultsMarkdown, simulatePolicy, surgeWorkload, type SimResult } from '../service/sim/index.js'
-import { DEFAULT_COSTS, type LoadReports } from '../service/sim/types.js'
+import { formatResultsMarkdown, resolveReading, simulatePolicy, surgeWorkload, READING_NAMES, type ModelChoices, type SimResult } from '../service/sim/index.js'
+import { findReading } from '../service/sim/readings.js'
+import { DEFAULT_COSTS, DEFAULT_OVERLOAD, SEED_CLIENTS, type ClosedLoopWorkload, type LoadReports } from '../service/sim/types.js'
 
 export interface PaperOptions {
   nodes: number[]
@@ -22,7 +26,12 @@ export interface PaperOptions {
   cachesMb: number[]
   durationSeconds: number
   warmupSeconds: number
-  seed: number
+  /** Model seeds per point: the mean without the largest and smallest (the seed paper's method, 5 runs). */
+  seeds: number[]
+  /** The reading the sweep and the sensitivity cases use. */
+  reading: string
+  /** Readings in the readings table ([]: no table). */
+  readings: string[]
   impl: Impl
   sensitivity: boolean
   outDir: string
@@ -33,16 +42,43 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 export const DEFAULT_PAPER_OPTIONS: Readonly<Omit<PaperOptions, 'onProgress'>> = Object.freeze({
   nodes: [4, 8, 12, 16],
-  users: [2000, 3000, 4000, 5000, 6000, 7000],
+  users: [2000, 3500, 5000, 7000],
   policies: ['ds', 'lard-cost', 'lard', 'lard-r', 'wrr', 'chbl'] as PolicyName[],
   cachesMb: [64, 16],
   durationSeconds: 20,
   warmupSeconds: 10,
-  seed: 1,
+  seeds: [1, 2, 3, 4, 5],
+  reading: 'stationary',
+  readings: [...READING_NAMES],
   impl: 'wasm' as Impl,
   sensitivity: true,
   outDir: join(PACKAGE_ROOT, 'docs', 'results'),
 })
+
+/** A point: the trimmed mean over the seeds of every numeric field, and the throughput's range. */
+export interface PaperPoint extends SimResult {
+  seeds: number
+  throughputMin: number
+  throughputMax: number
+}
+
+/** One reading, with or without the overload and client models: DS and lard-cost at 4 and 16 nodes x 7000 users. */
+export interface ReadingRun {
+  models: 'off' | 'overload+clients'
+  nodes4: { ds: PaperPoint; lardCost: PaperPoint; ratio: number }
+  nodes16: { ds: PaperPoint; lardCost: PaperPoint; ratio: number }
+  /** Throughput at 16 nodes over 4 nodes. */
+  scale: { ds: number; lardCost: number }
+}
+
+export interface ReadingRow {
+  name: string
+  summary: string
+  /** The policy parameters the reading sets (the rest are the defaults), and its model choices. */
+  params: Partial<PolicyParams>
+  model: ModelChoices
+  runs: ReadingRun[]
+}
 
 export interface SensitivityRow {
   parameter: string
@@ -54,7 +90,8 @@ export interface SensitivityRow {
 }
 
 export interface PaperReport {
-  results: SimResult[]
+  results: PaperPoint[]
+  readings: ReadingRow[]
   sensitivity: SensitivityRow[]
   files: string[]
   wallSeconds: number
@@ -82,61 +119,129 @@ function sensitivityCases(): SensitivityCase[] {
   return cases
 }
 
+/** The seed's method: the mean of the values without the largest and the smallest (with 3 or more). */
+export function trimmedMean(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const kept = sorted.length >= 3 ? sorted.slice(1, -1) : sorted
+  return kept.reduce((a, b) => a + b, 0) / kept.length
+}
+
+/** Runs over seeds folded into one point (numeric fields: trimmed means). */
+export function aggregate(runs: SimResult[]): PaperPoint {
+  const point = { ...runs[0] } as unknown as Record<string, unknown>
+  for (const [key, value] of Object.entries(runs[0])) {
+    if (typeof value === 'number') point[key] = trimmedMean(runs.map((r) => (r as unknown as Record<string, number>)[key]))
+  }
+  const t = runs.map((r) => r.throughput)
+  return { ...(point as unknown as SimResult), seeds: runs.length, throughputMin: Math.min(...t), throughputMax: Math.max(...t) }
+}
+
+interface RunSpec {
+  policy: PolicyName
+  nodes: number
+  users: number
+  cacheMb: number
+  params: Partial<PolicyParams>
+  model: ModelChoices
+  overloadAndClients?: boolean
+}
+
 export async function runPaperBench(options: PaperOptions): Promise<PaperReport> {
   const start = performance.now()
-  const workload = surgeWorkload()
-  const sim = (
-    policy: PolicyName,
-    nodes: number,
-    users: number,
-    cacheMb: number,
-    params: Partial<PolicyParams> = {},
-    loadReports: LoadReports = 'ds',
-  ) =>
-    simulatePolicy(policy, workload, {
-      loadReports,
-      nodes,
-      users,
-      cacheMb,
-      durationSeconds: options.durationSeconds,
-      warmupSeconds: options.warmupSeconds,
-      seed: options.seed,
-      impl: options.impl,
-      prewarm: true,
-      params,
-    })
+  if (options.seeds.length === 0) throw new Error('no seeds')
+  const workloads = new Map<string, ClosedLoopWorkload>()
+  const workloadFor = (ordering: ModelChoices['ordering']) => {
+    let w = workloads.get(ordering)
+    if (w === undefined) {
+      w = surgeWorkload({ stationary: ordering === 'stationary' })
+      workloads.set(ordering, w)
+    }
+    return w
+  }
+  const point = (spec: RunSpec, seeds: number[] = options.seeds): PaperPoint =>
+    aggregate(
+      seeds.map((seed) =>
+        simulatePolicy(spec.policy, workloadFor(spec.model.ordering), {
+          loadReports: spec.model.loadReports,
+          front: spec.model.front,
+          overload: spec.overloadAndClients ? { ...DEFAULT_OVERLOAD } : undefined,
+          clients: spec.overloadAndClients ? { ...SEED_CLIENTS } : undefined,
+          nodes: spec.nodes,
+          users: spec.users,
+          cacheMb: spec.cacheMb,
+          durationSeconds: options.durationSeconds,
+          warmupSeconds: options.warmupSeconds,
+          seed,
+          impl: options.impl,
+          prewarm: true,
+          params: spec.params,
+        }),
+      ),
+    )
 
+  const base = resolveReading(options.reading)
   const cases = options.sensitivity ? sensitivityCases() : []
   const sensitivityPoints = [
     { nodes: 4, users: 7000 },
     { nodes: 16, users: 7000 },
   ]
+  const readingNames = options.readings
+  for (const name of readingNames) findReading(name)
+  const seedsN = options.seeds.length
   const total =
-    options.cachesMb.length * options.nodes.length * options.users.length * options.policies.length + cases.length * sensitivityPoints.length * 2
+    (options.cachesMb.length * options.nodes.length * options.users.length * options.policies.length + readingNames.length * 2 * 2 * 2) * seedsN +
+    cases.length * sensitivityPoints.length * 2
   let done = 0
-  const results: SimResult[] = []
+  const tick = (runs: number, label: string) => options.onProgress?.((done += runs), total, label)
+  const results: PaperPoint[] = []
   for (const cacheMb of options.cachesMb)
     for (const nodes of options.nodes)
       for (const users of options.users)
         for (const policy of options.policies) {
-          results.push(sim(policy, nodes, users, cacheMb))
-          options.onProgress?.(++done, total, `${policy} ${nodes} nodes ${users} users ${cacheMb} MB`)
+          results.push(point({ policy, nodes, users, cacheMb, params: base.params, model: base.model }))
+          tick(seedsN, `${policy} ${nodes} nodes ${users} users ${cacheMb} MB`)
         }
 
-  const sensitivity: SensitivityRow[] = []
+  const readings: ReadingRow[] = []
   const baseCache = options.cachesMb[0]
+  for (const name of readingNames) {
+    const reading = resolveReading(name)
+    const runs: ReadingRun[] = []
+    for (const overloadAndClients of [false, true]) {
+      const at = (nodes: number) => {
+        const spec = { nodes, users: 7000, cacheMb: baseCache, params: reading.params, model: reading.model, overloadAndClients }
+        const ds = point({ ...spec, policy: 'ds' })
+        const lardCost = point({ ...spec, policy: 'lard-cost' })
+        tick(2 * seedsN, `reading ${name} ${nodes} nodes${overloadAndClients ? ' overload+clients' : ''}`)
+        return { ds, lardCost, ratio: ds.throughput / lardCost.throughput }
+      }
+      const nodes4 = at(4)
+      const nodes16 = at(16)
+      runs.push({
+        models: overloadAndClients ? 'overload+clients' : 'off',
+        nodes4,
+        nodes16,
+        scale: { ds: nodes16.ds.throughput / nodes4.ds.throughput, lardCost: nodes16.lardCost.throughput / nodes4.lardCost.throughput },
+      })
+    }
+    readings.push({ name, summary: findReading(name).summary, params: reading.params, model: reading.model, runs })
+  }
+
+  const sensitivity: SensitivityRow[] = []
   for (const c of cases)
-    for (const point of sensitivityPoints) {
-      const ds = sim('ds', point.nodes, point.users, baseCache, c.params, c.loadReports)
-      options.onProgress?.(++done, total, `sensitivity ${c.parameter}=${c.value}`)
-      const lardCost = sim('lard-cost', point.nodes, point.users, baseCache, c.params, c.loadReports)
-      options.onProgress?.(++done, total, `sensitivity ${c.parameter}=${c.value}`)
-      sensitivity.push({ parameter: c.parameter, value: c.value, ...point, ds, lardCost })
+    for (const p of sensitivityPoints) {
+      const model = { ...base.model, loadReports: c.loadReports ?? base.model.loadReports }
+      const params = { ...base.params, ...c.params }
+      const one = [options.seeds[0]]
+      const ds = point({ policy: 'ds', ...p, cacheMb: baseCache, params, model }, one)
+      const lardCost = point({ policy: 'lard-cost', ...p, cacheMb: baseCache, params, model }, one)
+      tick(2, `sensitivity ${c.parameter}=${c.value}`)
+      sensitivity.push({ parameter: c.parameter, value: c.value, ...p, ds, lardCost })
     }
 
   const wallSeconds = (performance.now() - start) / 1000
-  const files = await writePaperResults(options, results, sensitivity, wallSeconds, workload.files.sizes)
-  return { results, sensitivity, files, wallSeconds }
+  const files = await writePaperResults(options, results, readings, sensitivity, wallSeconds, workloadFor(base.model.ordering).files.sizes)
+  return { results, readings, sensitivity, files, wallSeconds }
 }
 
 function ratio(a: number, b: number): string {
@@ -186,9 +291,36 @@ function plotSpec(results: SimResult[], field: 'throughput' | 'meanResponseMs', 
   } as VegaLiteSpec
 }
 
+function readingsTables(readings: ReadingRow[]): string[] {
+  const lines: string[] = []
+  const range = (p: PaperPoint) => `${p.throughput.toFixed(0)} (${p.throughputMin.toFixed(0)}-${p.throughputMax.toFixed(0)})`
+  lines.push('Connections/s at 7000 users (trimmed mean of the seeds, min-max in brackets); "16/4": throughput at 16 nodes over 4 nodes:', '')
+  lines.push('| reading | overload + clients | ds, 4 nodes | lard-cost, 4 nodes | ds / lard-cost, 4 | ds, 16 nodes | lard-cost, 16 nodes | ds / lard-cost, 16 | ds 16/4 | lard-cost 16/4 |')
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const r of readings)
+    for (const run of r.runs)
+      lines.push(
+        `| ${r.name} | ${run.models === 'off' ? 'off' : 'on'} | ${range(run.nodes4.ds)} | ${range(run.nodes4.lardCost)} | ${run.nodes4.ratio.toFixed(2)} | ${range(run.nodes16.ds)} | ${range(run.nodes16.lardCost)} | ${run.nodes16.ratio.toFixed(2)} | ${run.scale.ds.toFixed(2)} | ${run.scale.lardCost.toFixed(2)} |`,
+      )
+  lines.push('', 'What produces them (same runs): DS served locally, imbalance (requests served per node, max / mean), node CPU use, SYNs dropped per completed request, client NIC use, mean response time:', '')
+  lines.push('| reading | overload + clients | nodes | ds local | ds imbalance | lard-cost imbalance | ds cpu | lard-cost cpu | ds SYN drops/req | lard-cost SYN drops/req | ds NIC | ds mean ms | lard-cost mean ms |')
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const r of readings)
+    for (const run of r.runs)
+      for (const [nodes, at] of [[4, run.nodes4], [16, run.nodes16]] as const)
+        lines.push(
+          `| ${r.name} | ${run.models === 'off' ? 'off' : 'on'} | ${nodes} | ${at.ds.localFraction.toFixed(3)} | ${at.ds.loadImbalance.toFixed(2)} | ${at.lardCost.loadImbalance.toFixed(2)} | ${at.ds.cpuUtilization.toFixed(2)} | ${at.lardCost.cpuUtilization.toFixed(2)} | ${at.ds.synDropsPerRequest.toFixed(3)} | ${at.lardCost.synDropsPerRequest.toFixed(3)} | ${at.ds.clientNicUtilization.toFixed(2)} | ${at.ds.meanResponseMs.toFixed(0)} | ${at.lardCost.meanResponseMs.toFixed(0)} |`,
+        )
+  lines.push('', 'The readings (service/policy/README.md, "Readings"):', '')
+  for (const r of readings) lines.push(`- \`${r.name}\`: ${r.summary}. Parameters ${JSON.stringify(r.params)}, model ${JSON.stringify(r.model)}.`)
+  lines.push('')
+  return lines
+}
+
 async function writePaperResults(
   options: PaperOptions,
-  results: SimResult[],
+  results: PaperPoint[],
+  readings: ReadingRow[],
   sensitivity: SensitivityRow[],
   wallSeconds: number,
   sizes: Float64Array,
@@ -209,10 +341,16 @@ async function writePaperResults(
     '',
     `Workload: SURGE preset hong-noh-2005 (${sizes.length} files, ${setMb.toFixed(1)} MB), closed-loop users with Pareto think times.`,
     `Model: service/sim/ with its default costs (service/sim/README.md); policies: ${impl === 'wasm' ? 'the Wasm core' : 'the TypeScript reference'};`,
-    `${options.warmupSeconds} s warm-up (caches start warm) then ${options.durationSeconds} s measured per point; seed ${options.seed}.`,
+    `Reading \`${options.reading}\` (service/policy/README.md, "Readings") for the sweep and the sensitivity cases.`,
+    `${options.warmupSeconds} s warm-up (caches start warm) then ${options.durationSeconds} s measured per point; model seeds ${options.seeds.join(', ')}:`,
+    `every figure of the sweep and of the readings table is the mean without the largest and the smallest (the seed paper's method); the sensitivity cases use seed ${options.seeds[0]} only.`,
     `Sweep wall time ${wallSeconds.toFixed(0)} s on this machine.`,
     '',
   ]
+  if (readings.length > 0) {
+    lines.push(`## Readings: DS against lard-cost, 4 and 16 nodes x 7000 users (cache ${options.cachesMb[0]} MiB)`, '')
+    lines.push(...readingsTables(readings))
+  }
   for (const cacheMb of options.cachesMb) {
     const rows = results.filter((r) => r.cacheMb === cacheMb)
     const tag = `cache${cacheMb}mb`
@@ -228,7 +366,7 @@ async function writePaperResults(
     await write(`response-${tag}.svg`, await renderSvg(plotSpec(rows, 'meanResponseMs', `Mean response time, ${cacheMb} MiB cache per node`)))
   }
   if (sensitivity.length > 0) {
-    lines.push(`## Sensitivity of DS to the seed's choices (cache ${options.cachesMb[0]} MiB)`, '')
+    lines.push(`## Sensitivity of DS to the seed's choices (cache ${options.cachesMb[0]} MiB, reading ${options.reading}, seed ${options.seeds[0]})`, '')
     lines.push('| parameter | value | nodes | users | ds conn/s | lard-cost conn/s | ds / lard-cost | ds mean ms | lard-cost mean ms | ds local | ds msgs/req |')
     lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const s of sensitivity)
@@ -239,6 +377,6 @@ async function writePaperResults(
   }
   lines.push('## Every point', '', formatResultsMarkdown(results), '')
   await write('paper.md', lines.join('\n'))
-  await write('paper.json', JSON.stringify({ options: { ...options, onProgress: undefined, outDir: undefined }, costs: DEFAULT_COSTS, results, sensitivity }, null, 1))
+  await write('paper.json', JSON.stringify({ options: { ...options, onProgress: undefined, outDir: undefined }, costs: DEFAULT_COSTS, results, readings, sensitivity }, null, 1))
   return written
 }

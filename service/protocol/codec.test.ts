@@ -38,7 +38,7 @@ const members = [
   { id: 5, address: 'nœud-5.local:80', weight: 3, up: false },
   { id: 63, address: '', weight: 1, up: true },
 ]
-const params: PolicyParams = { ...DEFAULT_PARAMS, tLow: 30, hotThreshold: 150.5, rateEstimator: 'window' }
+const params: PolicyParams = { ...DEFAULT_PARAMS, tLow: 30, hotThreshold: 150.5, rateEstimator: 'window', costTies: 'id', ownerUpdate: 'never', localRate: 'served' }
 
 test('HELLO round trip', () => {
   roundTrip({ type: 1, nodeId: 7, weight: 2, load: -1, address: '127.0.0.1:9000', token: 's3cret' })

@@ -307,6 +307,22 @@ function decodeHello(view: DataView, a: number, b: number): HelloMessage | Proto
   return { type: 1, nodeId: view.getUint32(12, true), weight, load: view.getInt32(20, true), address, token }
 }
 
+// WELCOME byte 23: the readings' choices (SPEC.md). All defaults encode as 0, the byte's old
+// reserved value, so a WELCOME from before the choices existed decodes to the defaults.
+const OWNER_UPDATES = ['always', 'new', 'never'] as const
+
+function encodeChoices(p: PolicyParams): number {
+  const owner = OWNER_UPDATES.indexOf(p.ownerUpdate ?? 'always')
+  if (owner < 0) throw new RangeError(`unknown ownerUpdate ${p.ownerUpdate}`)
+  return (p.costTies === 'id' ? 1 : 0) | (owner << 1) | (p.hotAlloc === 'receiving' ? 8 : 0) | (p.localRate === 'served' ? 16 : 0)
+}
+
+function decodeChoices(bits: number): Pick<PolicyParams, 'costTies' | 'ownerUpdate' | 'hotAlloc' | 'localRate'> | ProtocolError {
+  const ownerUpdate = OWNER_UPDATES[(bits >> 1) & 3]
+  if (ownerUpdate === undefined || bits >= 32) return new ProtocolError('L7_PROTOCOL_BAD_FIELD', `WELCOME: unknown policy choices ${bits}`)
+  return { costTies: bits & 1 ? 'id' : 'load', ownerUpdate, hotAlloc: bits & 8 ? 'receiving' : 'set', localRate: bits & 16 ? 'served' : 'arrivals' }
+}
+
 function decodeWelcome(view: DataView, a: number, b: number): WelcomeMessage | ProtocolError {
   const policy = POLICY_NAMES[view.getUint8(20)]
   if (!policy) return new ProtocolError('L7_PROTOCOL_BAD_FIELD', `WELCOME: unknown policy index ${view.getUint8(20)}`)
@@ -314,7 +330,9 @@ function decodeWelcome(view: DataView, a: number, b: number): WelcomeMessage | P
   if (!rateEstimator) return new ProtocolError('L7_PROTOCOL_BAD_FIELD', `WELCOME: unknown rate estimator ${view.getUint8(21)}`)
   const implCode = view.getUint8(22)
   if (implCode > 1) return new ProtocolError('L7_PROTOCOL_BAD_FIELD', `WELCOME: unknown implementation ${implCode}`)
-  const params = { rateEstimator } as PolicyParams
+  const choices = decodeChoices(view.getUint8(23))
+  if (choices instanceof ProtocolError) return choices
+  const params = { rateEstimator, ...choices } as PolicyParams
   PARAM_KEYS.forEach((key, i) => {
     ;(params as unknown as Record<string, number>)[key] = view.getFloat64(24 + 8 * i, true)
   })
@@ -519,6 +537,7 @@ export function encodeMessage(message: Message): Uint8Array {
         v.setUint8(8, policyIndex)
         v.setUint8(9, estimatorIndex)
         v.setUint8(10, message.impl === 'wasm' ? 1 : 0)
+        v.setUint8(11, encodeChoices(message.params))
         PARAM_KEYS.forEach((key, i) => v.setFloat64(12 + 8 * i, message.params[key], true))
       })
       const { records, addresses } = encodeMembers(message.members)

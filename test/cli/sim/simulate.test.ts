@@ -56,7 +56,7 @@ test('simulate --trace replays a log open loop; a table by default', () => {
 })
 
 test('simulate --reading with the overload and client models; bad readings and choices are named', () => {
-  const run = l7('simulate', ...SMALL, '--policy', 'ds,lard-cost', '--reading', 'seed-literal', '--overload', 'maxClients=30,listenBacklog=10', '--clients', 'on', '--json')
+  const run = l7('simulate', ...SMALL, '--policies', 'ds,lard-cost', '--reading', 'seed-literal', '--overload', 'maxClients=30,listenBacklog=10', '--clients', 'on', '--json')
   assert.is(run.status, 0, String(run.stderr))
   const results = JSON.parse(String(run.stdout)) as Array<{ synDropsPerRequest: number; clientNicUtilization: number }>
   assert.ok(results.every((r) => r.clientNicUtilization > 0), 'the client NICs were modelled')
@@ -77,7 +77,7 @@ test('simulate --trace: by default the window is the whole trace and stderr says
   for (let i = 0; i < 600; i++) lines.push(`h - - [30/Aug/1995:10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} -0400] "GET /f${i % 13}.html HTTP/1.0" 200 2000`)
   const path = join(dir, 'ten-minutes.log')
   writeFileSync(path, lines.join('\n') + '\n')
-  const run = l7('simulate', '--trace', path, '--nodes', '2', '--policy', 'wrr', '--json')
+  const run = l7('simulate', '--trace', path, '--nodes', '2', '--policies', 'wrr', '--json')
   assert.is(run.status, 0, String(run.stderr))
   assert.match(String(run.stderr), /window: 0 s to 599\.0 s of a 599\.0 s trace \(600 requests/)
   const [r] = JSON.parse(String(run.stdout)) as Array<{ measuredRequests: number; simulatedSeconds: number }>
@@ -102,7 +102,7 @@ test('bad input: an unknown policy, cost or parameter is named in the error', ()
 
 test('bench paper writes the markdown table, the JSON and the SVG plots', () => {
   const out = join(dir, 'paper')
-  const run = l7('bench', 'paper', '--nodes', '2,4', '--users', '200,400', '--policies', 'ds,lard-cost,wrr', '--cache-mb', '64,4', '--duration', '3s', '--warmup', '1s', '--no-sensitivity', '--out', out)
+  const run = l7('bench', 'paper', '--nodes', '2,4', '--users', '200,400', '--policies', 'ds,lard-cost,wrr', '--cache-mb', '64,4', '--duration', '3s', '--warmup', '1s', '--no-sensitivity', '--readings', 'none', '--model-seed', '1', '--out', out)
   assert.is(run.status, 0, String(run.stderr))
   for (const name of ['paper.md', 'paper.json', 'throughput-cache64mb.svg', 'response-cache64mb.svg', 'throughput-cache4mb.svg', 'response-cache4mb.svg'])
     assert.ok(existsSync(join(out, name)), name)
@@ -112,6 +112,36 @@ test('bench paper writes the markdown table, the JSON and the SVG plots', () => 
   const json = JSON.parse(readFileSync(join(out, 'paper.json'), 'utf8')) as { results: unknown[] }
   assert.is(json.results.length, 2 * 2 * 3 * 2)
   assert.match(readFileSync(join(out, 'throughput-cache4mb.svg'), 'utf8'), /^<svg[\s\S]*connections\/s[\s\S]*<\/svg>/)
+})
+
+test('bench paper --json: five seeds fold into the trimmed mean; the readings table per reading, with and without the models', () => {
+  const out = join(dir, 'paper-readings')
+  const args = ['bench', 'paper', '--nodes', '4', '--users', '300', '--policies', 'ds,lard-cost', '--cache-mb', '64', '--duration', '2s', '--warmup', '1s', '--no-sensitivity', '--out', out]
+  const run = l7(...args, '--readings', 'project,seed-literal', '--model-seed', '1,2,3,4,5', '--json')
+  assert.is(run.status, 0, String(run.stderr))
+  const md = readFileSync(join(out, 'paper.md'), 'utf8')
+  type Point = { throughput: number; throughputMin: number; throughputMax: number; seeds: number }
+  const report = JSON.parse(String(run.stdout)) as {
+    results: Point[]
+    readings: Array<{ name: string; params: Record<string, unknown>; runs: Array<{ models: string; nodes4: { ds: Point; ratio: number }; nodes16: { ds: Point } }> }>
+  }
+  assert.equal(report.readings.map((r) => r.name), ['project', 'seed-literal'])
+  assert.equal(report.readings[0].params, {})
+  assert.is(report.readings[1].params.costTies, 'id')
+  assert.equal(report.readings[0].runs.map((r) => r.models), ['off', 'overload+clients'])
+  for (const p of report.results) {
+    assert.is(p.seeds, 5)
+    assert.ok(p.throughputMin <= p.throughput && p.throughput <= p.throughputMax)
+  }
+  // the trimmed mean is the mean of the three middle seeds' runs
+  const single = (seed: number) => {
+    const r = l7(...args.slice(0, -1), join(dir, 'paper-single'), '--readings', 'none', '--model-seed', String(seed), '--json')
+    return (JSON.parse(String(r.stdout)) as { results: Point[] }).results[0].throughput
+  }
+  const each = [1, 2, 3, 4, 5].map(single).sort((a, b) => a - b)
+  const expected = (each[1] + each[2] + each[3]) / 3
+  assert.ok(Math.abs(report.results[0].throughput - expected) < 1e-9, `${report.results[0].throughput} vs ${expected}`)
+  assert.match(md, /\| seed-literal \| on \| \d+ \(\d+-\d+\) \|/)
 })
 
 test('experiment: a real 2-node cluster, measured and simulated, with an HTML report', () => {
