@@ -30,8 +30,8 @@ export default class Simulate extends L7Command {
     '<%= config.bin %> simulate --nodes 4 --users 7000 --policies ds,lard-cost --cache-mb 16',
     '<%= config.bin %> simulate --trace traces/epa-http_1995-08-30.log.gz --nodes 8 --policies lard,wrr --json',
     '<%= config.bin %> simulate --policies ds --param hotThreshold=50,unitTimeUs=100000 --cost diskSeekUs=8000',
-    '<%= config.bin %> simulate --nodes 4 --policies ds,lard-cost --reading seed-literal --overload on --clients on',
-    '<%= config.bin %> simulate --nodes 4 --policies ds,lard-cost --reading stationary --param costTies=id,loadReports=none',
+    '<%= config.bin %> simulate --nodes 4 --policies ds,lard-cost --reading seed-literal --overload on --clients on --duration 20s --warmup 10s',
+    '<%= config.bin %> simulate --nodes 4 --policies ds,lard-cost --reading stationary --param costTies=id,loadReports=none --duration 20s --warmup 10s',
   ]
 
   static override flags = {

@@ -18,7 +18,7 @@ export default class BenchPaper extends L7Command {
   static override examples = [
     '<%= config.bin %> bench paper',
     '<%= config.bin %> bench paper --nodes 4,16 --users 2000,7000 --no-sensitivity --readings none --out paper-results --json',
-    '<%= config.bin %> bench paper --readings project,seed-literal --model-seed 1,2,3 --nodes 4 --users 7000 --policies ds,lard-cost --cache-mb 64 --no-sensitivity --out paper-readings',
+    '<%= config.bin %> bench paper --readings seed-literal --model-seed 1,2,3 --nodes 4 --users 2000 --policies ds,lard-cost --cache-mb 64 --duration 5s --warmup 2s --no-sensitivity --out paper-readings',
   ]
 
   static override flags = {
