@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import { join } from 'node:path'
 import { canRun, pinnedArgv, stopChild } from '../../service/core/child-process.js'
 import { freePort } from '../../service/cluster/ports.js'
+import { waitForPort } from './listening.js'
 
 export const NGINX_MISSING = 'nginx is not installed (Debian: apt-get install -y nginx-light)'
 
@@ -29,6 +29,8 @@ export interface NginxOptions {
 
 export interface RunningNginx {
   port: number
+  /** The master process (its workers are its children), for CPU accounting. */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -73,24 +75,10 @@ http {
   const proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore' })
   const exited = once(proc, 'exit').then(([code]) => Promise.reject(new Error(`nginx exited with ${code}: see ${dir}/nginx-error.log`)))
   try {
-    await Promise.race([waitForPort(port), exited])
+    await Promise.race([waitForPort(port, 'nginx'), exited])
   } catch (err) {
     await stopChild(proc, 'SIGQUIT')
     throw err
   }
-  return { port, stop: () => stopChild(proc, 'SIGQUIT') }
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`nginx: nothing listening on port ${port} after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  return { port, pid: proc.pid!, stop: () => stopChild(proc, 'SIGQUIT') }
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseWrkSummary, wrkCommand } from './wrk.js'
+import { parseWrkReport, parseWrkSummary, wrkCommand } from './wrk.js'
 
 const SUMMARY = `Running 2s test @ http://127.0.0.1:8080/1024.bin
   1 threads and 32 connections
@@ -27,6 +27,13 @@ test('parseWrkSummary: no summary (wrk failed) is null', () => {
 test('wrkCommand: keep-alive by default, Connection: close when asked', () => {
   assert.equal(wrkCommand('http://h/x', { threads: 1, connections: 8, duration: 3 }), ['wrk', '-t1', '-c8', '-d3s', 'http://h/x'])
   assert.equal(wrkCommand('http://h/x', { threads: 2, connections: 4, duration: 1, close: true }), ['wrk', '-t2', '-c4', '-d1s', '-H', 'Connection: close', 'http://h/x'])
+  assert.equal(wrkCommand('http://h/', { threads: 1, connections: 4, duration: 1, script: '/t/m.lua' }), ['wrk', '-t1', '-c4', '-d1s', '-s', '/t/m.lua', 'http://h/'])
+})
+
+test('parseWrkReport: the done() line among wrk\'s text; null without one', () => {
+  const report = { requests: 10, durationUs: 1000000, bytes: 500, non2xx: 1, socketErrors: 2, meanUs: 80.5, p50Us: 70, p99Us: 300 }
+  assert.equal(parseWrkReport(`${SUMMARY}l7-wrk-report ${JSON.stringify(report)}\n`), report)
+  assert.is(parseWrkReport(SUMMARY), null)
 })
 
 test.run()

@@ -1,4 +1,6 @@
-// wrk as the benchmarks' peer load generator: its command line and its summary's figures.
+// wrk as the benchmarks' peer load generator: its command line and its summary's figures, and
+// a Lua `done()` that reports exact counts and percentiles as one JSON line (the text summary
+// rounds them and prints no p99 without --latency).
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -12,6 +14,8 @@ export interface WrkSettings {
   threads: number
   /** A new connection per request (Connection: close) instead of keep-alive. */
   close?: boolean
+  /** A Lua script (wrk -s), e.g. one that picks each request's path. */
+  script?: string
 }
 
 export interface WrkFigures {
@@ -24,6 +28,7 @@ export interface WrkFigures {
 export function wrkCommand(url: string, o: WrkSettings): string[] {
   const command = ['wrk', `-t${o.threads}`, `-c${o.connections}`, `-d${o.duration}s`]
   if (o.close) command.push('-H', 'Connection: close')
+  if (o.script) command.push('-s', o.script)
   command.push(url)
   return command
 }
@@ -48,16 +53,70 @@ export function parseWrkSummary(out: string): (WrkFigures & { seconds: number })
   }
 }
 
-/** Runs wrk once against `url` and reads its summary. */
-export async function runWrk(url: string, o: WrkSettings): Promise<WrkFigures> {
+/** Runs wrk once; its output (stdout and stderr). Aborting `signal` kills it and rejects. */
+async function execWrk(url: string, o: WrkSettings, signal?: AbortSignal): Promise<{ code: number | null; out: string }> {
+  signal?.throwIfAborted()
   const [command, ...args] = wrkCommand(url, o)
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stdout.on('data', (d) => (out += d))
   proc.stderr.on('data', (d) => (out += d))
-  const [code] = await once(proc, 'exit')
+  const kill = () => proc.kill('SIGKILL')
+  signal?.addEventListener('abort', kill)
+  try {
+    const [code] = await once(proc, 'exit')
+    signal?.throwIfAborted()
+    return { code, out }
+  } finally {
+    signal?.removeEventListener('abort', kill)
+  }
+}
+
+/** Runs wrk once against `url` and reads its summary. */
+export async function runWrk(url: string, o: WrkSettings, signal?: AbortSignal): Promise<WrkFigures> {
+  const { code, out } = await execWrk(url, o, signal)
   const summary = code === 0 ? parseWrkSummary(out) : null
   if (!summary) throw new Error(`wrk failed (${code}): ${out.trim()}`)
   const { seconds: _, ...figures } = summary
   return figures
+}
+
+/** What WRK_REPORT_LUA's done() prints: wrk's own counters, exact. Latencies in microseconds. */
+export interface WrkReport {
+  requests: number
+  durationUs: number
+  bytes: number
+  /** Responses with status >= 400 (wrk's "Non-2xx or 3xx" count: it does not count 3xx). */
+  non2xx: number
+  /** Socket errors: connect, read, write and time-outs together. */
+  socketErrors: number
+  meanUs: number
+  p50Us: number
+  p99Us: number
+}
+
+const REPORT_PREFIX = 'l7-wrk-report '
+
+/** A Lua done() for wrk scripts: prints the WrkReport as one line (append it to a script). */
+export const WRK_REPORT_LUA = `
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('${REPORT_PREFIX}{"requests":%.0f,"durationUs":%.0f,"bytes":%.0f,"non2xx":%d,"socketErrors":%d,"meanUs":%.1f,"p50Us":%.0f,"p99Us":%.0f}\\n',
+    summary.requests, summary.duration, summary.bytes, e.status, e.connect + e.read + e.write + e.timeout,
+    latency.mean, latency:percentile(50), latency:percentile(99)))
+end
+`
+
+/** The report line in wrk's output, or null when there is none (wrk failed, or no WRK_REPORT_LUA). */
+export function parseWrkReport(out: string): WrkReport | null {
+  const line = out.split('\n').find((l) => l.startsWith(REPORT_PREFIX))
+  return line ? (JSON.parse(line.slice(REPORT_PREFIX.length)) as WrkReport) : null
+}
+
+/** Runs wrk with a script that ends with WRK_REPORT_LUA and returns its report. */
+export async function runWrkReport(url: string, o: WrkSettings & { script: string }, signal?: AbortSignal): Promise<WrkReport> {
+  const { code, out } = await execWrk(url, o, signal)
+  const report = code === 0 ? parseWrkReport(out) : null
+  if (!report) throw new Error(`wrk failed (${code}): ${out.trim()}`)
+  return report
 }

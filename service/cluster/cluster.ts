@@ -45,6 +45,8 @@ export interface ClusterOptions {
   dispatcher?: boolean
   /** Benchmarks only: every node sends every request to this node (measures handoff cost). */
   forwardAllTo?: number
+  /** Node options added for the node processes only, e.g. --cpu-prof (they inherit this process's too). */
+  nodeExecArgv?: string[]
 }
 
 export interface ClusterChild {
@@ -83,7 +85,7 @@ function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { 
 }
 
 /** The seed paper's file set (2000 files, about 50 MB, 77 B to 3.1 MB) or a SURGE set of another size. */
-async function writeSurgeFileSet(docroot: string, files: number, seed?: number): Promise<void> {
+export async function writeSurgeFileSet(docroot: string, files: number, seed?: number): Promise<void> {
   const preset = SURGE_PRESETS['hong-noh-2005']
   const params = resolveSurgeParams({ ...preset, files, seed: seed ?? preset.seed })
   const sizes = generateFileSizes(params)
@@ -96,8 +98,9 @@ function stopReading(socket: net.Socket): void {
   socket.pause()
 }
 
-function spawnChild(config: ChildConfig): ChildProcess {
+function spawnChild(config: ChildConfig, extraExecArgv: string[] = []): ChildProcess {
   return fork(CHILD_SCRIPT, [], {
+    execArgv: [...process.execArgv, ...extraExecArgv],
     env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -169,7 +172,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           dispatcher: dispatcherChild?.url ?? null,
           handoff: options.handoff ?? 'relay',
           forwardAllTo: options.forwardAllTo,
-        })
+        }, options.nodeExecArgv)
         const entry: ClusterChild = { role: 'node', id, process: proc, url: '', port: 0, adminPort: null }
         children.push(entry)
         const ready = await waitReady(proc, `node ${id}`)

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
+import { childPids, processCpuSeconds, stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
 
 type Message = { type: 'ready'; port: number } | { type: 'failed'; message: string } | { type: 'other' }
 
@@ -48,6 +48,21 @@ test('stopChild: SIGKILL when the signal is ignored; nothing to do once exited',
   assert.is(stubborn.signalCode, 'SIGKILL')
   assert.ok(Date.now() - started >= 2900, 'killed only after the grace period')
   await stopChild(stubborn)
+})
+
+test('processCpuSeconds: a busy child\'s CPU as the child counts it; childPids finds it; a gone process counts 0', async () => {
+  // The child spins until it has used 300 ms of CPU by its own count, then reports that count.
+  const code = `while (process.cpuUsage().user + process.cpuUsage().system < 300000) {} const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1e6)); setTimeout(() => {}, 20000)`
+  const busy = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const own = Number(await new Promise<string>((resolve) => busy.stdout.once('data', (d) => resolve(String(d)))))
+  assert.ok(childPids(process.pid).includes(busy.pid!))
+  const used = await processCpuSeconds(busy.pid!)
+  // /proc counts in 10 ms ticks, and the whole process (start-up, other threads) beside the spin
+  assert.ok(used >= own - 0.03 && used < own + 0.5, `the child counted ${own} s, /proc ${used} s`)
+  assert.ok((await processCpuSeconds(process.pid)) > 0)
+  await stopChild(busy)
+  assert.is(await processCpuSeconds(busy.pid!), 0)
+  assert.not.ok(childPids(process.pid).includes(busy.pid!))
 })
 
 test.run()

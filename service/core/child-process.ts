@@ -1,10 +1,12 @@
 // Child-process plumbing shared by the cluster, the benchmarks and their peers: waiting for a
 // typed IPC message from a child (failing when it reports failure, exits or takes too long),
 // stopping a child (a signal, then SIGKILL when it does not exit in time), and starting tools
-// (whether one is installed; pinning it to a core).
+// (whether one is installed; pinning it to a core), and the CPU time processes have used
+// (per-process accounting from /proc, for the benchmarks' CPU per request).
 
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 
 /** Why a child did not send the message waited for. */
@@ -75,4 +77,21 @@ export async function processCpuSeconds(pid: number | undefined): Promise<number
   } catch {
     return 0
   }
+}
+
+/** Pids whose parent is `pid` (for example nginx's workers under its master), from a scan of /proc. */
+export function childPids(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let text: string
+    try {
+      text = readFileSync(`/proc/${entry}/stat`, 'latin1')
+    } catch {
+      continue // exited during the scan
+    }
+    const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1])
+    if (ppid === pid) children.push(Number(entry))
+  }
+  return children
 }

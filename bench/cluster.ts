@@ -1,0 +1,412 @@
+// `l7 bench cluster`: the whole cluster against what a user would deploy today for
+// content-aware distribution, in one run, on the same files and the same request mix:
+//   peer: HAProxy (`mode http`, `balance uri`, consistent hashing, bounded loads) -> 4 nginx
+//   l7:   HAProxy (`mode tcp`, round robin: the seed's layer-4 switch) -> `l7 cluster --nodes 4`
+// for each policy, handoff mechanism and connection mode asked for. wrk replays a Zipf(1) mix
+// over every file of the cluster's default SURGE document root. Rounds alternate peer and l7
+// (and which goes first); medians are reported. CPU per request is per-process accounting
+// (/proc/<pid>/stat) of every process of each side, balancer included. Figures, not
+// assertions: only ratios within one run mean anything on a shared machine.
+
+import { spawnSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import os from 'node:os'
+import { join, resolve } from 'node:path'
+import { canRun, childPids, processCpuSeconds } from '../service/core/child-process.js'
+import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
+import { startCluster, writeSurgeFileSet, type RunningCluster } from '../service/cluster/cluster.js'
+import type { PolicyName } from '../service/policy/types.js'
+import { findHaproxy, HAPROXY_MISSING, startHaproxy, type RunningHaproxy } from './peers/haproxy.js'
+import { findNginx, NGINX_MISSING, startNginx, type RunningNginx } from './peers/nginx.js'
+import { runWrkReport, WRK_MISSING, type WrkReport } from './peers/wrk.js'
+import { listDocroot, wrkMixScript, zipfMix, type DocFile } from './zipf-mix.js'
+
+export type Handoff = 'relay' | 'fd'
+export type ConnectionMode = 'keep-alive' | 'close'
+
+export interface ClusterBenchOptions {
+  policies?: PolicyName[]
+  handoffs?: Handoff[]
+  connections?: ConnectionMode[]
+  /** Whole seconds per measured wrk run (wrk takes no fractions). */
+  duration?: number
+  /** Rounds per configuration, each one peer run and one l7 run. */
+  rounds?: number
+  /** wrk connections (one thread). */
+  clients?: number
+  /** Files in the generated SURGE document root (the cluster's default: 2000, about 50 MB). */
+  files?: number
+  /** Seed of the request mix. */
+  seed?: number
+  /** Write the node processes' CPU profiles (node --cpu-prof) under this directory. */
+  cpuProfDir?: string
+  signal?: AbortSignal
+  log?: (line: string) => void
+}
+
+/** One side's figures from one wrk run. */
+export interface RunFigures {
+  requests: number
+  requestsPerSec: number
+  /** Responses with status >= 400 (wrk's count). */
+  non2xx: number
+  socketErrors: number
+  p50Ms: number
+  p99Ms: number
+  /** Server-side CPU (every process of the side, user + system) per request, microseconds. */
+  cpuUsPerRequest: number
+  /** The same CPU by process role (haproxy, nginx; parent, dispatcher, nodes), microseconds per request. */
+  cpuUsPerRequestBy: Record<string, number>
+  /** l7 only: requests by the route the answering node took (local, dispatched, handoff, fallback), from /metrics. */
+  routes?: Record<string, number>
+}
+
+export interface Summary {
+  /** Medians over the rounds. */
+  requestsPerSec: number
+  cpuUsPerRequest: number
+  p99Ms: number
+  /** Sums over the rounds. */
+  requests: number
+  non2xx: number
+  socketErrors: number
+}
+
+export interface ConfigResult {
+  policy: PolicyName
+  handoff: Handoff
+  connection: ConnectionMode
+  l7: Summary
+  peer: Summary
+  /** l7 / peer, the median of the per-round ratios (each round's two runs are neighbours in time). */
+  ratio: { requestsPerSec: number; cpuPerRequest: number }
+  rounds: Array<{ first: 'peer' | 'l7'; l7: RunFigures; peer: RunFigures; ratio: { requestsPerSec: number; cpuPerRequest: number } }>
+}
+
+export interface ClusterBenchResult {
+  machine: { cpus: number; node: string; haproxy: string; loadavgStart: number[]; loadavgEnd: number[] }
+  settings: {
+    duration: number
+    rounds: number
+    clients: number
+    threads: number
+    policies: PolicyName[]
+    handoffs: Handoff[]
+    connections: ConnectionMode[]
+    files: number
+    bytes: number
+    zipf: number
+    sequence: number
+    nodes: number
+  }
+  results: ConfigResult[]
+  cpuProfDir: string | null
+}
+
+const NODES = 4
+const ZIPF_ALPHA = 1
+const SEQUENCE_LENGTH = 1 << 16
+const WARM_SECONDS = 1
+/** Files fetched and compared byte for byte (by length) through each side before it is measured. */
+const CHECK_FILES = 12
+
+/** The processes of one side, by role, as they are at the moment of asking. */
+type Processes = () => Array<{ role: string; pid: number }>
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+async function cpuSnapshot(processes: Processes): Promise<Map<number, { role: string; seconds: number }>> {
+  const snapshot = new Map<number, { role: string; seconds: number }>()
+  for (const { role, pid } of processes()) snapshot.set(pid, { role, seconds: await processCpuSeconds(pid) })
+  return snapshot
+}
+
+/** GET each path with a new connection; throws naming the first that is not 200 with the file's length. */
+async function checkServes(port: number, files: DocFile[], side: string): Promise<void> {
+  for (const file of files) {
+    const { status, length } = await new Promise<{ status: number; length: number }>((done, fail) => {
+      const req = http.get({ host: '127.0.0.1', port, path: file.path, agent: false, timeout: 10_000 }, (res) => {
+        let length = 0
+        res.on('data', (chunk: Buffer) => (length += chunk.length))
+        res.on('end', () => done({ status: res.statusCode ?? 0, length }))
+        res.on('error', fail)
+      })
+      req.on('timeout', () => req.destroy(new Error('no answer within 10 s')))
+      req.on('error', fail)
+    }).catch((err: Error) => {
+      throw new Error(`${side}: GET ${file.path} failed: ${err.message}`)
+    })
+    if (status !== 200 || length !== file.size) {
+      throw new Error(`${side}: GET ${file.path} answered ${status} with ${length} bytes, expected 200 with ${file.size}`)
+    }
+  }
+}
+
+/** Requests by route, summed over the nodes' /metrics (null when a node does not answer). */
+async function scrapeRoutes(admin: string[]): Promise<Record<string, number> | null> {
+  const routes: Record<string, number> = {}
+  for (const url of admin) {
+    const text = await fetch(`${url}/metrics`)
+      .then((r) => r.text())
+      .catch(() => null)
+    if (text === null) return null
+    for (const m of text.matchAll(/^l7_node_requests_total\{[^}]*route="([a-z]+)"[^}]*\} (\d+)/gm)) routes[m[1]] = (routes[m[1]] ?? 0) + Number(m[2])
+  }
+  return routes
+}
+
+function diffRoutes(before: Record<string, number> | null, after: Record<string, number> | null): Record<string, number> | undefined {
+  if (!before || !after) return undefined
+  return Object.fromEntries(Object.entries(after).map(([route, n]) => [route, n - (before[route] ?? 0)]))
+}
+
+export async function runClusterBench(options: ClusterBenchOptions = {}): Promise<ClusterBenchResult> {
+  const began = performance.now()
+  const log = (line: string) => options.log?.(`[${((performance.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+  const signal = options.signal
+  const policies = options.policies ?? ['ds', 'lard', 'chbl']
+  const handoffs = options.handoffs ?? ['relay', 'fd']
+  const connections = options.connections ?? ['keep-alive', 'close']
+  const duration = options.duration ?? 1
+  const rounds = options.rounds ?? 3
+  const clients = options.clients ?? 32
+  const fileCount = options.files ?? 2000
+  if (!Number.isInteger(duration) || duration < 1) throw new InvalidArgumentError(`--duration must be whole seconds >= 1 (wrk takes no fractions), got ${duration}`)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError(`--rounds must be an integer >= 1, got ${rounds}`)
+  for (const [flag, list] of [['--policies', policies], ['--handoff', handoffs], ['--connection', connections]] as const) {
+    if (list.length === 0) throw new InvalidArgumentError(`${flag} names nothing to run`)
+  }
+
+  const haproxy = findHaproxy()
+  const nginx = findNginx()
+  const missing = [haproxy ? null : HAPROXY_MISSING, nginx ? null : NGINX_MISSING, canRun('wrk', ['-v']) ? null : WRK_MISSING].filter(Boolean)
+  if (!haproxy || !nginx || missing.length) throw new MissingDependencyError(missing.join('; '))
+
+  const loadavgStart = os.loadavg()
+  const haproxyVersion = /version (\S+)/i.exec(spawnSync(haproxy, ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown'
+  log(`load average at start: ${loadavgStart.map((x) => x.toFixed(2)).join(' ')}`)
+
+  // Everything this run starts, stopped in reverse order on every exit path; a process exit
+  // (even one that skips the finally, such as process.exit from elsewhere) still kills the
+  // servers and removes the temp dir.
+  const dir = await mkdtemp(join(os.tmpdir(), 'l7-bench-cluster-'))
+  const started: Array<{ pid: number; stop(): Promise<void> }> = []
+  const onExit = () => {
+    for (const s of started) {
+      try {
+        process.kill(s.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.on('exit', onExit)
+  const track = <T extends { pid: number; stop(): Promise<void> }>(server: T): T => (started.push(server), server)
+
+  try {
+    // nginx's workers run as nobody: the files must be readable to them from the top down.
+    await chmod(dir, 0o755)
+    const docroot = join(dir, 'www')
+    log(`generating the SURGE file set (${fileCount} files, the cluster's default) in ${docroot}`)
+    await writeSurgeFileSet(docroot, fileCount)
+    const files = await listDocroot(docroot)
+    const mix = zipfMix(files, { alpha: ZIPF_ALPHA, length: SEQUENCE_LENGTH, seed: options.seed ?? 1 })
+    const script = join(dir, 'zipf-mix.lua')
+    await writeFile(script, wrkMixScript(mix))
+    // The most popular files and a few from the tail: each side must serve them whole.
+    const checked = [...mix.ranked.slice(0, CHECK_FILES / 2), ...mix.ranked.slice(-CHECK_FILES / 2)]
+
+    // The peer: 4 nginx instances with one worker each rather than one nginx with 4 workers.
+    // That is the shape of 4 l7 nodes: one event loop per back end, each back end its own
+    // process behind its own port, so `balance uri` sends a URL to one process as l7's policy
+    // sends it to one node, and an imbalance between back ends shows as it does for l7 (4
+    // workers of one nginx would all accept on every port and smooth it away).
+    const backends: RunningNginx[] = []
+    for (let i = 0; i < NODES; i++) {
+      const nginxDir = join(dir, `nginx-${i}`)
+      await mkdir(nginxDir)
+      backends.push(track(await startNginx({ nginx, docroot, dir: nginxDir })))
+    }
+    const peerFront = track(await startHaproxy({ haproxy, dir, mode: 'http', servers: backends.map((b) => b.port) }))
+    const peerProcesses: Processes = () => [
+      { role: 'haproxy', pid: peerFront.pid },
+      ...backends.flatMap((b) => [b.pid, ...childPids(b.pid)].map((pid) => ({ role: 'nginx', pid }))),
+    ]
+    await checkServes(peerFront.port, checked, 'HAProxy+nginx')
+    const wrk = { duration, connections: clients, threads: 1, script }
+    log(`warming the peer (${WARM_SECONDS} s)`)
+    await runWrkReport(`http://127.0.0.1:${peerFront.port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
+
+    async function measure(port: number, processes: Processes, close: boolean, admin?: string[]): Promise<RunFigures> {
+      const routesBefore = admin ? await scrapeRoutes(admin) : null
+      const before = await cpuSnapshot(processes)
+      const report: WrkReport = await runWrkReport(`http://127.0.0.1:${port}/`, { ...wrk, close }, signal)
+      const after = await cpuSnapshot(processes)
+      const routes = admin ? diffRoutes(routesBefore, await scrapeRoutes(admin)) : undefined
+      const requests = Math.max(1, report.requests)
+      const byRole: Record<string, number> = {}
+      let total = 0
+      for (const [pid, { role, seconds }] of after) {
+        const used = seconds - (before.get(pid)?.seconds ?? 0)
+        byRole[role] = (byRole[role] ?? 0) + (used * 1e6) / requests
+        total += used
+      }
+      return {
+        requests: report.requests,
+        requestsPerSec: report.requests / (report.durationUs / 1e6),
+        non2xx: report.non2xx,
+        socketErrors: report.socketErrors,
+        p50Ms: report.p50Us / 1000,
+        p99Ms: report.p99Us / 1000,
+        cpuUsPerRequest: (total * 1e6) / requests,
+        cpuUsPerRequestBy: byRole,
+        ...(routes ? { routes } : {}),
+      }
+    }
+
+    const results: ConfigResult[] = []
+    let pair = 0
+    for (const policy of policies) {
+      for (const handoff of handoffs) {
+        signal?.throwIfAborted()
+        const profiles = options.cpuProfDir ? resolve(options.cpuProfDir, `${policy}-${handoff}`) : null
+        if (profiles) await mkdir(profiles, { recursive: true })
+        log(`l7 cluster --nodes ${NODES} --policy ${policy} --handoff ${handoff}`)
+        // The cluster's parent is this process: its CPU (fd hand-overs go through it) is counted.
+        const cluster: RunningCluster = await startCluster({
+          nodes: NODES,
+          policy,
+          handoff,
+          docroot,
+          port: 0,
+          nodeExecArgv: profiles ? ['--cpu-prof', '--cpu-prof-dir', profiles] : undefined,
+        })
+        try {
+          const front = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
+          try {
+            const l7Processes: Processes = () => [
+              { role: 'haproxy', pid: front.pid },
+              { role: 'parent', pid: process.pid },
+              ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
+            ]
+            await checkServes(front.port, checked, `l7 ${policy} ${handoff}`)
+            log(`warming l7 ${policy} ${handoff} (${WARM_SECONDS} s)`)
+            await runWrkReport(`http://127.0.0.1:${front.port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
+            for (const connection of connections) {
+              const close = connection === 'close'
+              const done: ConfigResult['rounds'] = []
+              for (let round = 0; round < rounds; round++) {
+                const first = pair++ % 2 === 0 ? 'peer' : 'l7'
+                log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
+                let peerRun: RunFigures | null = null
+                if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
+                const l7Run = await measure(front.port, l7Processes, close, cluster.admin)
+                if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
+                done.push({
+                  first,
+                  l7: l7Run,
+                  peer: peerRun!,
+                  ratio: {
+                    requestsPerSec: l7Run.requestsPerSec / peerRun!.requestsPerSec,
+                    cpuPerRequest: l7Run.cpuUsPerRequest / peerRun!.cpuUsPerRequest,
+                  },
+                })
+              }
+              const summary = (side: 'l7' | 'peer'): Summary => ({
+                requestsPerSec: median(done.map((r) => r[side].requestsPerSec)),
+                cpuUsPerRequest: median(done.map((r) => r[side].cpuUsPerRequest)),
+                p99Ms: median(done.map((r) => r[side].p99Ms)),
+                requests: done.reduce((sum, r) => sum + r[side].requests, 0),
+                non2xx: done.reduce((sum, r) => sum + r[side].non2xx, 0),
+                socketErrors: done.reduce((sum, r) => sum + r[side].socketErrors, 0),
+              })
+              results.push({
+                policy,
+                handoff,
+                connection,
+                l7: summary('l7'),
+                peer: summary('peer'),
+                ratio: {
+                  requestsPerSec: median(done.map((r) => r.ratio.requestsPerSec)),
+                  cpuPerRequest: median(done.map((r) => r.ratio.cpuPerRequest)),
+                },
+                rounds: done,
+              })
+            }
+          } finally {
+            started.splice(started.indexOf(front), 1)
+            await front.stop()
+          }
+        } finally {
+          // startCluster kills its children itself should this process exit first.
+          await cluster.close()
+        }
+      }
+    }
+
+    const loadavgEnd = os.loadavg()
+    log(`load average at end: ${loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`)
+    return {
+      machine: { cpus: os.cpus().length, node: process.version, haproxy: haproxyVersion, loadavgStart, loadavgEnd },
+      settings: {
+        duration,
+        rounds,
+        clients,
+        threads: 1,
+        policies,
+        handoffs,
+        connections,
+        files: files.length,
+        bytes: files.reduce((sum, f) => sum + f.size, 0),
+        zipf: ZIPF_ALPHA,
+        sequence: SEQUENCE_LENGTH,
+        nodes: NODES,
+      },
+      results,
+      cpuProfDir: options.cpuProfDir ? resolve(options.cpuProfDir) : null,
+    }
+  } finally {
+    for (const s of started.reverse()) await s.stop().catch(() => {})
+    process.off('exit', onExit)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export function formatClusterBench(r: ClusterBenchResult): string {
+  const s = r.settings
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
+  const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0))
+  const lines = [
+    `l7 cluster (${s.nodes} nodes) behind HAProxy tcp round robin vs HAProxy http balance uri -> ${s.nodes} nginx;`,
+    `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), ` +
+      `median of ${s.rounds} alternating rounds; ${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,
+    `load average at start ${load(r.machine.loadavgStart)}, at end ${load(r.machine.loadavgEnd)}`,
+    '',
+    'policy handoff connection   req/s l7   peer  ratio | CPU us/req l7  peer  ratio | p99 ms l7  peer | errors l7 peer',
+  ]
+  for (const row of r.results) {
+    const errors = (x: Summary) => String(x.non2xx + x.socketErrors)
+    lines.push(
+      `${row.policy.padEnd(6)} ${row.handoff.padEnd(7)} ${row.connection.padEnd(10)} ${k(row.l7.requestsPerSec).padStart(8)} ${k(row.peer.requestsPerSec).padStart(6)} ` +
+        `${row.ratio.requestsPerSec.toFixed(2).padStart(6)} | ${row.l7.cpuUsPerRequest.toFixed(0).padStart(13)} ${row.peer.cpuUsPerRequest.toFixed(0).padStart(5)} ` +
+        `${row.ratio.cpuPerRequest.toFixed(2).padStart(6)} | ${row.l7.p99Ms.toFixed(1).padStart(9)} ${row.peer.p99Ms.toFixed(1).padStart(5)} | ` +
+        `${errors(row.l7).padStart(9)} ${errors(row.peer).padStart(4)}`,
+    )
+  }
+  lines.push(
+    '',
+    'ratio: l7 / peer, median of the per-round ratios (req/s: higher is better for l7; CPU: lower is).',
+    'CPU: user + system of every process of a side per request (/proc): peer = haproxy + nginx masters and',
+    'workers; l7 = haproxy + the cluster parent + dispatcher + nodes. errors: status >= 400 + socket errors.',
+    '--json has every round, CPU by process role and l7 requests by route.',
+  )
+  if (r.cpuProfDir) lines.push(`node CPU profiles: ${r.cpuProfDir}/<policy>-<handoff>/*.cpuprofile`)
+  return lines.join('\n')
+}

@@ -1,0 +1,70 @@
+// `l7 bench cluster`, short: one policy, one handoff, one connection mode, one 1 s round, a
+// small file set. Shape and sanity of the JSON (both sides answered, counts, CPU accounted),
+// no timing assertions. Skipped, saying why, when haproxy, nginx or wrk is missing.
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { findHaproxy, HAPROXY_MISSING } from '../../../bench/peers/haproxy.js'
+import { findNginx, NGINX_MISSING } from '../../../bench/peers/nginx.js'
+import { WRK_MISSING } from '../../../bench/peers/wrk.js'
+
+const BIN = join(process.cwd(), 'bin', 'run.js')
+
+function l7(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, 'bench', 'cluster', ...args], { encoding: 'utf8', timeout: 90_000 })
+}
+
+const missing = [findHaproxy() ? null : HAPROXY_MISSING, findNginx() ? null : NGINX_MISSING, spawnSync('wrk', ['-v']).error ? WRK_MISSING : null].filter(Boolean)
+
+const tempDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('l7-bench-cluster-'))
+
+test('--json: one configuration, both sides answered 200s, CPU accounted per process role, routes, load average', () => {
+  if (missing.length) {
+    console.log(`bench cluster not run: ${missing.join('; ')}`)
+    return
+  }
+  const before = tempDirs()
+  const run = l7('--policies', 'ds', '--handoff', 'relay', '--connection', 'keep-alive', '--duration', '1s', '--rounds', '1', '--files', '200', '--json')
+  assert.is(run.status, 0, run.stderr)
+  const r = JSON.parse(run.stdout)
+  assert.is(r.machine.loadavgStart.length, 3)
+  assert.is(r.machine.loadavgEnd.length, 3)
+  assert.type(r.machine.haproxy, 'string')
+  assert.equal(r.settings.policies, ['ds'])
+  assert.is(r.settings.files, 200)
+  assert.ok(r.settings.bytes > 0)
+  assert.is(r.results.length, 1)
+  const row = r.results[0]
+  assert.equal([row.policy, row.handoff, row.connection], ['ds', 'relay', 'keep-alive'])
+  assert.is(row.rounds.length, 1)
+  for (const side of ['l7', 'peer'] as const) {
+    const run = row.rounds[0][side]
+    assert.ok(run.requests > 0, `${side} answered nothing`)
+    assert.is(run.non2xx, 0, `${side} answered errors`)
+    assert.ok(run.requestsPerSec > 0)
+    assert.ok(run.cpuUsPerRequest > 0, `${side}: no CPU accounted`)
+    assert.ok(run.p99Ms >= run.p50Ms)
+    assert.is(row[side].requests, run.requests)
+  }
+  assert.equal(Object.keys(row.rounds[0].peer.cpuUsPerRequestBy).sort(), ['haproxy', 'nginx'])
+  assert.equal(Object.keys(row.rounds[0].l7.cpuUsPerRequestBy).sort(), ['dispatcher', 'haproxy', 'nodes', 'parent'])
+  // every request wrk counted was answered by a node, by some route
+  const routed = Object.values(row.rounds[0].l7.routes as Record<string, number>).reduce((a, b) => a + b, 0)
+  assert.ok(routed >= row.rounds[0].l7.requests)
+  assert.ok(row.ratio.requestsPerSec > 0 && row.ratio.cpuPerRequest > 0)
+  assert.equal(tempDirs(), before, 'the temp dir is removed')
+})
+
+test('bad flags: exit 2 naming the flag', () => {
+  const bad = l7('--handoff', 'relay,pigeon')
+  assert.is(bad.status, 2)
+  assert.match(bad.stderr, /--handoff: unknown value "pigeon"/)
+  const duration = l7('--duration', '1500ms')
+  assert.is(duration.status, 2)
+  assert.match(duration.stderr, /--duration must be whole seconds/)
+})
+
+test.run()
