@@ -102,6 +102,8 @@ export interface ClusterBenchResult {
     nodes: number
   }
   results: ConfigResult[]
+  /** Stopped by the signal before the whole matrix was measured: `results` holds what was. */
+  interrupted: boolean
   cpuProfDir: string | null
 }
 
@@ -177,7 +179,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
   const rounds = options.rounds ?? 3
   const clients = options.clients ?? 32
   const fileCount = options.files ?? 2000
-  if (!Number.isInteger(duration) || duration < 1) throw new InvalidArgumentError(`--duration must be whole seconds >= 1 (wrk takes no fractions), got ${duration}`)
+  if (!Number.isInteger(duration) || duration < 1) throw new InvalidArgumentError(`--duration: wrk takes whole seconds, write e.g. 1s or 3s (got ${duration} s)`)
   if (!Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError(`--rounds must be an integer >= 1, got ${rounds}`)
   for (const [flag, list] of [['--policies', policies], ['--handoff', handoffs], ['--connection', connections]] as const) {
     if (list.length === 0) throw new InvalidArgumentError(`${flag} names nothing to run`)
@@ -273,82 +275,89 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
 
     const results: ConfigResult[] = []
     let pair = 0
-    for (const policy of policies) {
-      for (const handoff of handoffs) {
-        signal?.throwIfAborted()
-        const profiles = options.cpuProfDir ? resolve(options.cpuProfDir, `${policy}-${handoff}`) : null
-        if (profiles) await mkdir(profiles, { recursive: true })
-        log(`l7 cluster --nodes ${NODES} --policy ${policy} --handoff ${handoff}`)
-        // The cluster's parent is this process: its CPU (fd hand-overs go through it) is counted.
-        const cluster: RunningCluster = await startCluster({
-          nodes: NODES,
-          policy,
-          handoff,
-          docroot,
-          port: 0,
-          nodeExecArgv: profiles ? ['--cpu-prof', '--cpu-prof-dir', profiles] : undefined,
-        })
-        try {
-          const front = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
+    let interrupted = false
+    try {
+      for (const policy of policies) {
+        for (const handoff of handoffs) {
+          signal?.throwIfAborted()
+          const profiles = options.cpuProfDir ? resolve(options.cpuProfDir, `${policy}-${handoff}`) : null
+          if (profiles) await mkdir(profiles, { recursive: true })
+          log(`l7 cluster --nodes ${NODES} --policy ${policy} --handoff ${handoff}`)
+          // The cluster's parent is this process: its CPU (fd hand-overs go through it) is counted.
+          const cluster: RunningCluster = await startCluster({
+            nodes: NODES,
+            policy,
+            handoff,
+            docroot,
+            port: 0,
+            nodeExecArgv: profiles ? ['--cpu-prof', '--cpu-prof-dir', profiles] : undefined,
+          })
           try {
-            const l7Processes: Processes = () => [
-              { role: 'haproxy', pid: front.pid },
-              { role: 'parent', pid: process.pid },
-              ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
-            ]
-            await checkServes(front.port, checked, `l7 ${policy} ${handoff}`)
-            log(`warming l7 ${policy} ${handoff} (${WARM_SECONDS} s)`)
-            await runWrkReport(`http://127.0.0.1:${front.port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
-            for (const connection of connections) {
-              const close = connection === 'close'
-              const done: ConfigResult['rounds'] = []
-              for (let round = 0; round < rounds; round++) {
-                const first = pair++ % 2 === 0 ? 'peer' : 'l7'
-                log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
-                let peerRun: RunFigures | null = null
-                if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
-                const l7Run = await measure(front.port, l7Processes, close, cluster.admin)
-                if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
-                done.push({
-                  first,
-                  l7: l7Run,
-                  peer: peerRun!,
+            const front = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
+            try {
+              const l7Processes: Processes = () => [
+                { role: 'haproxy', pid: front.pid },
+                { role: 'parent', pid: process.pid },
+                ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
+              ]
+              await checkServes(front.port, checked, `l7 ${policy} ${handoff}`)
+              log(`warming l7 ${policy} ${handoff} (${WARM_SECONDS} s)`)
+              await runWrkReport(`http://127.0.0.1:${front.port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
+              for (const connection of connections) {
+                const close = connection === 'close'
+                const done: ConfigResult['rounds'] = []
+                for (let round = 0; round < rounds; round++) {
+                  const first = pair++ % 2 === 0 ? 'peer' : 'l7'
+                  log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
+                  let peerRun: RunFigures | null = null
+                  if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
+                  const l7Run = await measure(front.port, l7Processes, close, cluster.admin)
+                  if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
+                  done.push({
+                    first,
+                    l7: l7Run,
+                    peer: peerRun!,
+                    ratio: {
+                      requestsPerSec: l7Run.requestsPerSec / peerRun!.requestsPerSec,
+                      cpuPerRequest: l7Run.cpuUsPerRequest / peerRun!.cpuUsPerRequest,
+                    },
+                  })
+                }
+                const summary = (side: 'l7' | 'peer'): Summary => ({
+                  requestsPerSec: median(done.map((r) => r[side].requestsPerSec)),
+                  cpuUsPerRequest: median(done.map((r) => r[side].cpuUsPerRequest)),
+                  p99Ms: median(done.map((r) => r[side].p99Ms)),
+                  requests: done.reduce((sum, r) => sum + r[side].requests, 0),
+                  non2xx: done.reduce((sum, r) => sum + r[side].non2xx, 0),
+                  socketErrors: done.reduce((sum, r) => sum + r[side].socketErrors, 0),
+                })
+                results.push({
+                  policy,
+                  handoff,
+                  connection,
+                  l7: summary('l7'),
+                  peer: summary('peer'),
                   ratio: {
-                    requestsPerSec: l7Run.requestsPerSec / peerRun!.requestsPerSec,
-                    cpuPerRequest: l7Run.cpuUsPerRequest / peerRun!.cpuUsPerRequest,
+                    requestsPerSec: median(done.map((r) => r.ratio.requestsPerSec)),
+                    cpuPerRequest: median(done.map((r) => r.ratio.cpuPerRequest)),
                   },
+                  rounds: done,
                 })
               }
-              const summary = (side: 'l7' | 'peer'): Summary => ({
-                requestsPerSec: median(done.map((r) => r[side].requestsPerSec)),
-                cpuUsPerRequest: median(done.map((r) => r[side].cpuUsPerRequest)),
-                p99Ms: median(done.map((r) => r[side].p99Ms)),
-                requests: done.reduce((sum, r) => sum + r[side].requests, 0),
-                non2xx: done.reduce((sum, r) => sum + r[side].non2xx, 0),
-                socketErrors: done.reduce((sum, r) => sum + r[side].socketErrors, 0),
-              })
-              results.push({
-                policy,
-                handoff,
-                connection,
-                l7: summary('l7'),
-                peer: summary('peer'),
-                ratio: {
-                  requestsPerSec: median(done.map((r) => r.ratio.requestsPerSec)),
-                  cpuPerRequest: median(done.map((r) => r.ratio.cpuPerRequest)),
-                },
-                rounds: done,
-              })
+            } finally {
+              started.splice(started.indexOf(front), 1)
+              await front.stop()
             }
           } finally {
-            started.splice(started.indexOf(front), 1)
-            await front.stop()
+            // startCluster kills its children itself should this process exit first.
+            await cluster.close()
           }
-        } finally {
-          // startCluster kills its children itself should this process exit first.
-          await cluster.close()
         }
       }
+    } catch (err) {
+      // Interrupted: the configurations finished so far are the result.
+      if (!signal?.aborted) throw err
+      interrupted = true
     }
 
     const loadavgEnd = os.loadavg()
@@ -370,6 +379,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         nodes: NODES,
       },
       results,
+      interrupted,
       cpuProfDir: options.cpuProfDir ? resolve(options.cpuProfDir) : null,
     }
   } finally {
@@ -407,6 +417,7 @@ export function formatClusterBench(r: ClusterBenchResult): string {
     'workers; l7 = haproxy + the cluster parent + dispatcher + nodes. errors: status >= 400 + socket errors.',
     '--json has every round, CPU by process role and l7 requests by route.',
   )
+  if (r.interrupted) lines.push('interrupted: only the configurations above were measured')
   if (r.cpuProfDir) lines.push(`node CPU profiles: ${r.cpuProfDir}/<policy>-<handoff>/*.cpuprofile`)
   return lines.join('\n')
 }

@@ -58,13 +58,16 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
   assert.equal(tempDirs(), before, 'the temp dir is removed')
 })
 
-test('bad flags: exit 2 naming the flag', () => {
+test('bad flags: exit 2 naming the flag, before anything starts', () => {
   const bad = l7('--handoff', 'relay,pigeon')
   assert.is(bad.status, 2)
   assert.match(bad.stderr, /--handoff: unknown value "pigeon"/)
   const duration = l7('--duration', '1500ms')
   assert.is(duration.status, 2)
-  assert.match(duration.stderr, /--duration must be whole seconds/)
+  assert.match(duration.stderr, /--duration: wrk takes whole seconds/)
+  const bare = l7('--duration', '5')
+  assert.is(bare.status, 2)
+  assert.match(bare.stderr, /--duration: "5" is not a duration with a unit/)
 })
 
 test.run()
