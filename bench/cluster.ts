@@ -9,11 +9,11 @@
 // assertions: only ratios within one run mean anything on a shared machine.
 
 import { spawnSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import { join, resolve } from 'node:path'
+import { removeOnExit } from '../service/core/atomic-write.js'
 import { canRun, childPids, processCpuSeconds } from '../service/core/child-process.js'
 import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
 import { startCluster, writeSurgeFileSet, type RunningCluster } from '../service/cluster/cluster.js'
@@ -195,22 +195,25 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
   log(`load average at start: ${loadavgStart.map((x) => x.toFixed(2)).join(' ')}`)
 
   // Everything this run starts, stopped in reverse order on every exit path; a process exit
-  // (even one that skips the finally, such as process.exit from elsewhere) still kills the
-  // servers and removes the temp dir.
+  // that skips the finally (process.exit after a second Ctrl-C) still kills the servers and
+  // removes the temp dir.
   const dir = await mkdtemp(join(os.tmpdir(), 'l7-bench-cluster-'))
-  const started: Array<{ pid: number; stop(): Promise<void> }> = []
+  const forgetDir = removeOnExit(dir)
+  const started: Array<{ stop(): Promise<void> }> = []
   const onExit = () => {
-    for (const s of started) {
+    // Every child of this process is this run's (servers, wrk, the cluster's children, and one
+    // still starting); nginx's workers outlive a killed master, so grandchildren go first.
+    const children = childPids(process.pid)
+    for (const pid of [...children.flatMap((pid) => childPids(pid)), ...children]) {
       try {
-        process.kill(s.pid, 'SIGKILL')
+        process.kill(pid, 'SIGKILL')
       } catch {
         // already gone
       }
     }
-    rmSync(dir, { recursive: true, force: true })
   }
   process.on('exit', onExit)
-  const track = <T extends { pid: number; stop(): Promise<void> }>(server: T): T => (started.push(server), server)
+  const track = <T extends { stop(): Promise<void> }>(server: T): T => (started.push(server), server)
 
   try {
     // nginx's workers run as nobody: the files must be readable to them from the top down.
@@ -386,6 +389,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
     for (const s of started.reverse()) await s.stop().catch(() => {})
     process.off('exit', onExit)
     await rm(dir, { recursive: true, force: true })
+    forgetDir()
   }
 }
 

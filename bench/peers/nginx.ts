@@ -1,11 +1,12 @@
 // nginx as the benchmarks' peer web server: one worker process serving a document root on a
-// free port of 127.0.0.1, optionally pinned to one core, stopped gracefully (SIGQUIT).
+// free port of 127.0.0.1, optionally pinned to one core, stopped with its workers.
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { canRun, pinnedArgv, stopChild } from '../../service/core/child-process.js'
+import { readFileSync } from 'node:fs'
+import { canRun, childPids, pinnedArgv, stopChild } from '../../service/core/child-process.js'
 import { freePort } from '../../service/cluster/ports.js'
 import { waitForPort } from './listening.js'
 
@@ -77,8 +78,28 @@ http {
   try {
     await Promise.race([waitForPort(port, 'nginx'), exited])
   } catch (err) {
-    await stopChild(proc, 'SIGQUIT')
+    await stopNginx(proc)
     throw err
   }
-  return { port, pid: proc.pid!, stop: () => stopChild(proc, 'SIGQUIT') }
+  return { port, pid: proc.pid!, stop: () => stopNginx(proc) }
+}
+
+/**
+ * SIGTERM (fast shutdown: a benchmark has no requests to finish), then SIGKILL after the grace
+ * time; a worker outlives a master killed that way, so the workers left over are killed too.
+ */
+async function stopNginx(proc: ReturnType<typeof spawn>): Promise<void> {
+  const workers = proc.pid === undefined ? [] : childPids(proc.pid)
+  await stopChild(proc, 'SIGTERM')
+  for (const pid of workers) {
+    // Still an nginx process (not a pid reused since): kill it.
+    const comm = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+      } catch {
+        return null
+      }
+    })()
+    if (comm === 'nginx') process.kill(pid, 'SIGKILL')
+  }
 }
