@@ -55,6 +55,8 @@ export interface RunFigures {
   socketErrors: number
   p50Ms: number
   p99Ms: number
+  /** Response bytes (headers included) per request, as wrk read them. */
+  bytesPerRequest: number
   /** Server-side CPU (every process of the side, user + system) per request, microseconds. */
   cpuUsPerRequest: number
   /** The same CPU by process role (haproxy, nginx; parent, dispatcher, nodes), microseconds per request. */
@@ -270,6 +272,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         socketErrors: report.socketErrors,
         p50Ms: report.p50Us / 1000,
         p99Ms: report.p99Us / 1000,
+        bytesPerRequest: report.bytes / requests,
         cpuUsPerRequest: (total * 1e6) / requests,
         cpuUsPerRequestBy: byRole,
         ...(routes ? { routes } : {}),

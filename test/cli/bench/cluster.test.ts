@@ -47,6 +47,7 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
     assert.ok(run.requestsPerSec > 0)
     assert.ok(run.cpuUsPerRequest > 0, `${side}: no CPU accounted`)
     assert.ok(run.p99Ms >= run.p50Ms)
+    assert.ok(run.bytesPerRequest > 0)
     assert.is(row[side].requests, run.requests)
   }
   assert.equal(Object.keys(row.rounds[0].peer.cpuUsPerRequestBy).sort(), ['haproxy', 'nginx'])
