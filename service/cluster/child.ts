@@ -43,11 +43,14 @@ async function runNode(config: NodeChildConfig): Promise<void> {
     docroot: config.docroot,
     host: config.host,
     port: config.port,
+    adminPort: config.adminPort,
     cacheBytes: config.cacheBytes,
     disk: config.disk,
     token: config.token,
     decide: config.forwardAllTo === undefined ? undefined : () => ({ node: config.forwardAllTo!, route: 'dispatched' }),
-    link: config.dispatcher ? createNodeLink({ url: config.dispatcher, token: config.token }) : undefined,
+    link: config.dispatcher
+      ? createNodeLink({ url: config.dispatcher, token: config.token, assignDeadlineMinMs: config.assignDeadlineMinMs, assignDeadlineMaxMs: config.assignDeadlineMaxMs })
+      : undefined,
     passer:
       config.handoff === 'fd'
         ? {
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
       process.on('message', (message: ParentMessage) => {
         if (message.type === 'stop') void shutdown(0)
       })
-      send({ type: 'ready', role: 'dispatcher', port: dispatcher.port, url: dispatcher.url })
+      send({ type: 'ready', role: 'dispatcher', port: dispatcher.port, url: dispatcher.url, adminPort: dispatcher.adminPort })
     }
   } catch (err) {
     send({ type: 'failed', message: (err as Error).message })

@@ -1,14 +1,15 @@
 // `l7 cluster`: a dispatcher and N nodes on this machine, each its own process, started and
-// watched by this (parent) process. The parent relays socket handoffs between sibling nodes
-// (file-descriptor passing: a child cannot send to a sibling directly), restarts nothing on
-// its own, and stops every child when closed. Children exit by themselves when the parent
-// dies (they watch their IPC channel), so there are no orphans.
+// supervised by this (parent) process. The parent relays socket handoffs between sibling nodes
+// (file-descriptor passing: a child cannot send to a sibling directly), logs every child's
+// death (which, how, exit code) and, with restart 'on-failure', starts it again on the same
+// ports with exponential backoff; it stops every child when closed. Children exit by themselves
+// when the parent dies (they watch their IPC channel), so there are no orphans. `ready` means
+// every node is registered with this cluster's own dispatcher (read from its admin /state).
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { get as httpGet } from 'node:http'
 import type net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { stopChild, waitForMessage } from '../core/child-process.js'
@@ -16,21 +17,30 @@ import { InvalidArgumentError, L7Error } from '../core/errors.js'
 import { POLICY_NAMES, type PolicyName, type PolicyParams } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
 import { DEFAULT_CACHE_BYTES } from '../node/node.js'
-import { generateFileSizes, resolveSurgeParams, SURGE_PRESETS } from '../surge/generate.js'
-import { materialize } from '../surge/materialize.js'
+import { cachedFileSet } from './fileset-cache.js'
+export { writeSurgeFileSet } from './fileset-cache.js'
 import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
 const READY_TIMEOUT_MS = 20_000
+/** Restart backoff: 250 ms doubling to 10 s; a child that stayed up this long starts again from 250 ms. */
+const RESTART_INITIAL_MS = 250
+const RESTART_MAX_MS = 10_000
+const RESTART_RESET_AFTER_MS = 30_000
+
+const defaultLog = (event: string, fields: Record<string, unknown>) =>
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: event === 'child-exit' ? 'warn' : 'info', event, ...fields }) + '\n')
 
 export interface ClusterOptions {
   nodes?: number
   policy?: PolicyName
   /** Policy parameters for the dispatcher (nodes receive them in its WELCOME). */
   params?: Partial<PolicyParams>
-  /** Serve this directory; without it, `files` SURGE files are generated in a temp dir. */
+  /** Serve this directory; without it, `files` SURGE files are generated in the cache dir (reused across runs). */
   docroot?: string
+  /** Where generated file sets are kept (default $L7_CACHE_DIR, $XDG_CACHE_HOME/l7 or ~/.cache/l7). */
+  cacheDir?: string
   files?: number
   /** Seed of the generated file set (default: the seed paper's preset, hong-noh-2005). */
   seed?: number
@@ -47,32 +57,51 @@ export interface ClusterOptions {
   forwardAllTo?: number
   /** Node options added for the node processes only, e.g. --cpu-prof (they inherit this process's too). */
   nodeExecArgv?: string[]
+  /** Restart a child that dies (exit code not 0, or a signal) with backoff; default 'no'. */
+  restart?: 'on-failure' | 'no'
+  /** Admin ports: the dispatcher's admin listener on this port, node i's on port+1+i; 0 (default) = ephemeral. */
+  adminPort?: number
+  /** Bounds of the nodes' assign deadline (ms; see ControlClientOptions). */
+  assignDeadlineMinMs?: number
+  assignDeadlineMaxMs?: number
+  /** Where supervision events go (default: a JSON line on stderr). */
+  log?: (event: string, fields: Record<string, unknown>) => void
 }
 
 export interface ClusterChild {
   role: 'node' | 'dispatcher'
   id: number
+  /** The current process (replaced when the child is restarted). */
   process: ChildProcess
+  restarts: number
   url: string
   port: number
   adminPort: number | null
 }
 
-export interface RunningCluster {
-  /** ws:// URL of the dispatcher, or null when started without one. */
+export interface ReadyInfo {
   dispatcher: string | null
+  /** The dispatcher's admin listener (loopback): /metrics and /state without the token. */
+  dispatcherAdmin: string | null
   nodes: string[]
   admin: string[]
   docroot: string
+  /** The cluster token: a replacement dispatcher or node must present it. */
+  token: string
+}
+
+export interface RunningCluster extends ReadyInfo {
   children: ClusterChild[]
   /** The ready line's JSON. */
-  readyInfo(): { dispatcher: string | null; nodes: string[]; admin: string[]; docroot: string }
-  /** Kill one node's process (tests: a node failing). */
+  readyInfo(): ReadyInfo
+  /** Kill one node's process (tests: a node failing; with restart on-failure it comes back). */
   killNode(id: number, signal?: NodeJS.Signals): Promise<void>
-  /** Kill the dispatcher's process (tests: the dispatcher failing). */
+  /** Kill the dispatcher's process (tests: the dispatcher failing; with restart on-failure it comes back). */
   killDispatcher(signal?: NodeJS.Signals): Promise<void>
-  /** Start the dispatcher again on the same port. */
+  /** Start the dispatcher again on the same port (stopping the running one first). */
   restartDispatcher(): Promise<void>
+  /** Resolves when a restarted child of `role` (and id, for nodes) has reported ready again. */
+  waitRestarted(role: 'node' | 'dispatcher', id?: number, timeoutMs?: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -84,12 +113,21 @@ function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { 
   })
 }
 
-/** The seed paper's file set (2000 files, about 50 MB, 77 B to 3.1 MB) or a SURGE set of another size. */
-export async function writeSurgeFileSet(docroot: string, files: number, seed?: number): Promise<void> {
-  const preset = SURGE_PRESETS['hong-noh-2005']
-  const params = resolveSurgeParams({ ...preset, files, seed: seed ?? preset.seed })
-  const sizes = generateFileSizes(params)
-  await materialize(sizes.map((size) => ({ size })), params.seed, { docroot })
+/**
+ * GET over a connection closed after the answer: a kept-alive connection to a dispatcher that
+ * is later killed would hold its port and keep a restarted dispatcher from listening there.
+ */
+function getOnce(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, timeout: 1000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}`))))
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 1 s')))
+    req.on('error', reject)
+  })
 }
 
 function stopReading(socket: net.Socket): void {
@@ -119,29 +157,47 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? randomBytes(16).toString('hex')
   const withDispatcher = options.dispatcher !== false
+  const restartPolicy = options.restart ?? 'no'
+  if (restartPolicy !== 'no' && restartPolicy !== 'on-failure') throw new InvalidArgumentError(`--restart must be on-failure or no, got ${restartPolicy}`)
+  const adminBase = options.adminPort ?? 0
+  if (!Number.isInteger(adminBase) || adminBase < 0 || (adminBase > 0 && adminBase + count > 65535)) {
+    throw new InvalidArgumentError(`--admin-port must leave room for ${count} nodes below 65536, got ${adminBase}`)
+  }
+  const log = options.log ?? defaultLog
+  const adminHost = host === '0.0.0.0' ? '127.0.0.1' : host
 
   let docroot: string
-  let generated: string | null = null
   if (options.docroot) {
     const info = await stat(options.docroot).catch(() => null)
     if (!info?.isDirectory()) throw new InvalidArgumentError(`--docroot ${options.docroot} is not a directory`)
     docroot = options.docroot
   } else {
-    generated = await mkdtemp(join(tmpdir(), 'l7-cluster-'))
-    docroot = generated
-    await writeSurgeFileSet(docroot, options.files ?? 2000, options.seed)
+    docroot = (await cachedFileSet(options.files ?? 2000, options.seed, options.cacheDir)).docroot
   }
 
+  /** A child, the configuration it is (re)started with, and its restart state. */
+  interface Supervised {
+    entry: ClusterChild
+    config: ChildConfig
+    what: string
+    attempt: number
+    startedAt: number
+    /** Stopped on purpose (restartDispatcher): its exit is not a failure. */
+    stopping: boolean
+    timer: NodeJS.Timeout | null
+  }
   const children: ClusterChild[] = []
-  let dispatcherChild: ClusterChild | null = null
-  let dispatcherConfig: ChildConfig | null = null
+  const supervised: Supervised[] = []
+  let dispatcherSup: Supervised | null = null
   const nodesById = new Map<number, ClusterChild>()
   let closed = false
+  let supervising = false
+  const readyWaiters = new Set<() => void>()
 
   async function cleanup(): Promise<void> {
     closed = true
+    for (const sup of supervised) if (sup.timer) clearTimeout(sup.timer)
     await Promise.all(children.map((c) => stopChild(c.process)))
-    if (generated) await rm(generated, { recursive: true, force: true })
   }
 
   // If this process dies for any reason, take the children along (they also watch 'disconnect').
@@ -150,55 +206,50 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   }
   process.on('exit', onExit)
 
-  try {
-    if (withDispatcher) {
-      dispatcherConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token }
-      const proc = spawnChild(dispatcherConfig)
-      const ready = await waitReady(proc, 'the dispatcher')
-      dispatcherChild = { role: 'dispatcher', id: -1, process: proc, url: ready.url, port: ready.port, adminPort: null }
-      children.push(dispatcherChild)
-    }
-    const started = await Promise.all(
-      Array.from({ length: count }, async (_, id) => {
-        const proc = spawnChild({
-          role: 'node',
-          id,
-          docroot,
-          host,
-          port: basePort === 0 ? 0 : basePort + 1 + id,
-          cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
-          disk: options.disk ?? null,
-          token,
-          dispatcher: dispatcherChild?.url ?? null,
-          handoff: options.handoff ?? 'relay',
-          forwardAllTo: options.forwardAllTo,
-        }, options.nodeExecArgv)
-        const entry: ClusterChild = { role: 'node', id, process: proc, url: '', port: 0, adminPort: null }
-        children.push(entry)
-        const ready = await waitReady(proc, `node ${id}`)
-        if (ready.role !== 'node') throw new L7Error('L7_CLUSTER_START', `node ${id} reported as ${ready.role}`)
-        Object.assign(entry, { url: ready.url, port: ready.port, adminPort: ready.adminPort })
-        return entry
-      }),
-    )
-    for (const n of started) nodesById.set(n.id, n)
-  } catch (err) {
-    process.off('exit', onExit)
-    await cleanup()
-    throw err
+  /** Starts (or restarts) a child and waits for its `ready`; later restarts keep its ports. */
+  async function launch(sup: Supervised): Promise<void> {
+    const proc = spawnChild(sup.config, sup.entry.role === 'node' ? options.nodeExecArgv : [])
+    sup.entry.process = proc
+    sup.startedAt = Date.now()
+    proc.on('exit', (code, signal) => onChildExit(sup, proc, code, signal))
+    if (sup.entry.role === 'node') relayHandoffs(sup.entry, proc)
+    const ready = await waitReady(proc, sup.what)
+    if (ready.role !== sup.entry.role) throw new L7Error('L7_CLUSTER_START', `${sup.what} reported as ${ready.role}`)
+    Object.assign(sup.entry, { url: ready.url, port: ready.port, adminPort: ready.adminPort })
+    sup.config = { ...sup.config, port: ready.port, adminPort: ready.adminPort ?? 0 }
+    for (const wake of readyWaiters) wake()
   }
 
-  // Static membership for nodes without a dispatcher (with one, membership comes from it).
-  if (!withDispatcher) {
-    const peers: Record<number, string> = {}
-    for (const n of nodesById.values()) peers[n.id] = n.url.replace('http://', '')
-    for (const n of nodesById.values()) n.process.send({ type: 'peers', peers } satisfies ParentMessage)
+  function onChildExit(sup: Supervised, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (closed || !supervising || proc !== sup.entry.process || sup.stopping) return
+    const failed = code !== 0 || signal !== null
+    const restart = restartPolicy === 'on-failure' && failed
+    if (Date.now() - sup.startedAt > RESTART_RESET_AFTER_MS) sup.attempt = 0
+    const delayMs = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** sup.attempt)
+    log('child-exit', { child: sup.what, pid: proc.pid, code, signal, upMs: Date.now() - sup.startedAt, restartInMs: restart ? delayMs : null })
+    if (!restart) return
+    sup.attempt++
+    sup.timer = setTimeout(() => {
+      sup.timer = null
+      if (closed) return
+      launch(sup).then(
+        () => {
+          sup.entry.restarts++
+          log('child-restarted', { child: sup.what, pid: sup.entry.process.pid, restarts: sup.entry.restarts })
+        },
+        // Its exit (if it exited) schedules the next attempt; a child that hangs in start-up is killed.
+        (err: Error) => {
+          log('child-restart-failed', { child: sup.what, error: err.message })
+          if (sup.entry.process.exitCode === null) sup.entry.process.kill('SIGKILL')
+        },
+      )
+    }, delayMs)
   }
 
   // Relay fd handoffs between siblings. If the chosen node is gone, the socket goes back to
   // the sender marked fallback: it serves the request itself, and the client gets an answer.
-  for (const node of nodesById.values()) {
-    node.process.on('message', (m: ChildMessage, handle?: net.Socket) => {
+  function relayHandoffs(node: ClusterChild, proc: ChildProcess): void {
+    proc.on('message', (m: ChildMessage, handle?: net.Socket) => {
       if (m.type !== 'handoff' || !handle) return
       // Node starts reading a socket it receives; bytes read here would be lost when the
       // handle moves on, so stop at once: the client's next bytes wait in the kernel.
@@ -219,17 +270,92 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       if (back && deliver(back, { type: 'adopt', route: 'fallback', bytes: m.bytes })) return
       handle.destroy()
     })
-    node.process.on('exit', () => {
-      if (!closed) nodesById.delete(node.id)
-    })
+  }
+
+  /** `ready` means ready: every node registered with this cluster's dispatcher (its admin /state). */
+  async function waitRegistered(dispatcher: ClusterChild, nodes: ClusterChild[]): Promise<void> {
+    const url = `http://127.0.0.1:${dispatcher.adminPort}/state`
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    let missing = nodes
+    let lastError = ''
+    while (Date.now() < deadline) {
+      try {
+        const state = JSON.parse(await getOnce(url)) as { nodes: { id: number; address: string; up: boolean }[] }
+        missing = nodes.filter((n) => !state.nodes.some((m) => m.id === n.id && m.up && m.address.endsWith(`:${n.port}`)))
+        if (missing.length === 0) return
+      } catch (err) {
+        lastError = ` (${url}: ${(err as Error).message})`
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new L7Error(
+      'L7_CLUSTER_START',
+      `node${missing.length > 1 ? 's' : ''} ${missing.map((n) => n.id).join(', ')} did not register with this cluster's dispatcher (${dispatcher.url}) within ${READY_TIMEOUT_MS / 1000} s${lastError}: ` +
+        'is another dispatcher holding that port? (their log above says why)',
+    )
+  }
+
+  try {
+    if (withDispatcher) {
+      const entry: ClusterChild = { role: 'dispatcher', id: -1, process: null as unknown as ChildProcess, restarts: 0, url: '', port: 0, adminPort: null }
+      const config: ChildConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token, adminPort: adminBase === 0 ? await freePort('127.0.0.1') : adminBase }
+      dispatcherSup = { entry, config, what: 'the dispatcher', attempt: 0, startedAt: 0, stopping: false, timer: null }
+      supervised.push(dispatcherSup)
+      children.push(entry)
+      await launch(dispatcherSup)
+    }
+    const dispatcherUrl = dispatcherSup?.entry.url ?? null
+    await Promise.all(
+      Array.from({ length: count }, async (_, id) => {
+        const entry: ClusterChild = { role: 'node', id, process: null as unknown as ChildProcess, restarts: 0, url: '', port: 0, adminPort: null }
+        const config: ChildConfig = {
+          role: 'node',
+          id,
+          docroot,
+          host,
+          port: basePort === 0 ? 0 : basePort + 1 + id,
+          adminPort: adminBase === 0 ? 0 : adminBase + 1 + id,
+          cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+          disk: options.disk ?? null,
+          token,
+          dispatcher: dispatcherUrl,
+          handoff: options.handoff ?? 'relay',
+          forwardAllTo: options.forwardAllTo,
+          assignDeadlineMinMs: options.assignDeadlineMinMs,
+          assignDeadlineMaxMs: options.assignDeadlineMaxMs,
+        }
+        const sup: Supervised = { entry, config, what: `node ${id}`, attempt: 0, startedAt: 0, stopping: false, timer: null }
+        supervised.push(sup)
+        children.push(entry)
+        nodesById.set(id, entry)
+        await launch(sup)
+      }),
+    )
+    if (dispatcherSup) await waitRegistered(dispatcherSup.entry, [...nodesById.values()])
+  } catch (err) {
+    process.off('exit', onExit)
+    await cleanup()
+    throw err
+  }
+  supervising = true
+
+  // Static membership for nodes without a dispatcher (with one, membership comes from it).
+  if (!withDispatcher) {
+    const peers: Record<number, string> = {}
+    for (const n of nodesById.values()) peers[n.id] = n.url.replace('http://', '')
+    for (const n of nodesById.values()) n.process.send({ type: 'peers', peers } satisfies ParentMessage)
   }
 
   const nodes = [...nodesById.values()].sort((a, b) => a.id - b.id)
-  const info = {
-    dispatcher: dispatcherChild?.url ?? null,
+  const dispatcherEntry = dispatcherSup?.entry ?? null
+  const info: ReadyInfo = {
+    dispatcher: dispatcherEntry?.url ?? null,
+    // The dispatcher's admin listener binds loopback whatever --host is.
+    dispatcherAdmin: dispatcherEntry?.adminPort ? `http://127.0.0.1:${dispatcherEntry.adminPort}` : null,
     nodes: nodes.map((n) => n.url),
-    admin: nodes.map((n) => (n.adminPort === null ? '' : `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${n.adminPort}`)),
+    admin: nodes.map((n) => (n.adminPort === null ? '' : `http://${adminHost}:${n.adminPort}`)),
     docroot,
+    token,
   }
 
   return {
@@ -237,20 +363,43 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     children,
     readyInfo: () => info,
     async killNode(id, signal = 'SIGKILL') {
-      const n = children.find((c) => c.role === 'node' && c.id === id)
+      const n = nodesById.get(id)
       if (n) await stopChild(n.process, signal)
     },
     async killDispatcher(signal = 'SIGKILL') {
-      if (dispatcherChild) await stopChild(dispatcherChild.process, signal)
+      if (dispatcherEntry) await stopChild(dispatcherEntry.process, signal)
     },
     async restartDispatcher() {
-      if (!dispatcherChild || !dispatcherConfig || dispatcherConfig.role !== 'dispatcher') return
-      await stopChild(dispatcherChild.process)
-      const proc = spawnChild({ ...dispatcherConfig, port: dispatcherChild.port })
-      await waitReady(proc, 'the dispatcher')
-      const index = children.indexOf(dispatcherChild)
-      dispatcherChild = { ...dispatcherChild, process: proc }
-      children[index] = dispatcherChild
+      const sup = dispatcherSup
+      if (!sup) return
+      if (sup.timer) clearTimeout(sup.timer)
+      sup.timer = null
+      sup.stopping = true
+      await stopChild(sup.entry.process)
+      sup.stopping = false
+      await launch(sup)
+    },
+    waitRestarted(role, id, timeoutMs = READY_TIMEOUT_MS) {
+      const entry = role === 'dispatcher' ? dispatcherEntry : nodesById.get(id ?? -1)
+      if (!entry) return Promise.reject(new InvalidArgumentError(`no ${role} ${id ?? ''} in this cluster`))
+      const before = entry.restarts
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (entry.restarts <= before) return
+          done()
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          done()
+          reject(new L7Error('L7_CLUSTER_RESTART', `${role} ${id ?? ''} was not restarted within ${timeoutMs} ms`))
+        }, timeoutMs)
+        const wake = () => setImmediate(check) // restarts is counted just after `ready`
+        const done = () => {
+          clearTimeout(timer)
+          readyWaiters.delete(wake)
+        }
+        readyWaiters.add(wake)
+      })
     },
     async close() {
       if (closed) return

@@ -9,8 +9,8 @@ const quietLog: LogFn = (level, event, fields = {}) => {
   if (level !== 'info') process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + '\n')
 }
 
-export async function startClusterDispatcher(config: DispatcherChildConfig): Promise<{ port: number; url: string; close(): Promise<void> }> {
-  const options = { policy: config.policy, params: config.params, host: config.host, port: config.port, token: config.token, log: quietLog }
+export async function startClusterDispatcher(config: DispatcherChildConfig): Promise<{ port: number; url: string; adminPort: number | null; close(): Promise<void> }> {
+  const options = { policy: config.policy, params: config.params, host: config.host, port: config.port, token: config.token, adminPort: config.adminPort, log: quietLog }
   let dispatcher: Dispatcher
   try {
     dispatcher = await startDispatcher({ ...options, impl: 'wasm' })
@@ -18,5 +18,5 @@ export async function startClusterDispatcher(config: DispatcherChildConfig): Pro
     dispatcher = await startDispatcher({ ...options, impl: 'ts' })
   }
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host
-  return { port: dispatcher.port, url: `ws://${host}:${dispatcher.port}`, close: () => dispatcher.close() }
+  return { port: dispatcher.port, url: `ws://${host}:${dispatcher.port}`, adminPort: dispatcher.adminPort, close: () => dispatcher.close() }
 }

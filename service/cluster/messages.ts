@@ -12,6 +12,8 @@ export interface NodeChildConfig {
   docroot: string
   host: string
   port: number
+  /** Admin server (/metrics, /healthz) port; 0 = ephemeral. */
+  adminPort: number
   cacheBytes: number
   disk: DiskModel | null
   token: string
@@ -20,6 +22,9 @@ export interface NodeChildConfig {
   handoff: 'relay' | 'fd'
   /** Benchmarks only: send every request to this node (fixed decision, route dispatched). */
   forwardAllTo?: number
+  /** Bounds of the assign deadline of the node's control client (ms). */
+  assignDeadlineMinMs?: number
+  assignDeadlineMaxMs?: number
 }
 
 export interface DispatcherChildConfig {
@@ -29,13 +34,15 @@ export interface DispatcherChildConfig {
   policy: PolicyName
   params: Partial<PolicyParams>
   token: string
+  /** Admin listener (/metrics, /state without the token) on loopback; 0 = ephemeral. */
+  adminPort: number
 }
 
 export type ChildConfig = NodeChildConfig | DispatcherChildConfig
 
 export type ChildMessage =
   | { type: 'ready'; role: 'node'; id: number; port: number; adminPort: number | null; url: string }
-  | { type: 'ready'; role: 'dispatcher'; port: number; url: string }
+  | { type: 'ready'; role: 'dispatcher'; port: number; url: string; adminPort: number | null }
   | { type: 'failed'; message: string }
   /** A node hands a client socket (the message's handle) to node `to`. */
   | { type: 'handoff'; from: number; to: number; route: HandoffRoute; bytes: Uint8Array }

@@ -275,7 +275,7 @@ test('a silent dispatcher with no traffic: a missed heartbeat makes the link sus
 
 test('a SIGSTOPped dispatcher process: suspect within the deadline, back to connected within 3 s of SIGCONT', async () => {
   const port = await freePort()
-  const config: DispatcherChildConfig = { role: 'dispatcher', host: '127.0.0.1', port, policy: 'chbl', params: {}, token: TOKEN }
+  const config: DispatcherChildConfig = { role: 'dispatcher', host: '127.0.0.1', port, policy: 'chbl', params: {}, token: TOKEN, adminPort: 0 }
   const child = fork(fileURLToPath(new URL('../cluster/child.js', import.meta.url)), [], {
     env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
     serialization: 'advanced',

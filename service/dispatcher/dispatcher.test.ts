@@ -54,7 +54,7 @@ test('registration: WELCOME carries policy, parameters and membership; a wrong t
     const err = await intruder.connect().then(() => null, (e: unknown) => e)
     assert.instance(err, DispatcherRefusedError)
     assert.is((err as DispatcherRefusedError).reason, 'BadToken')
-    assert.ok(logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'BadToken' && r.fields.nodeId === 4), 'refusal logged')
+    assert.ok(logs.some((r) => r.event === 'refused' && r.fields.reason === 'BadToken' && r.fields.nodeId === 4), 'refusal logged')
     assert.match(d.metricsText(), 'l7_dispatcher_refused_total{reason="BadToken"} 1')
     assert.equal(d.state().nodes.map((n) => n.id), [3], 'the intruder never joined')
     await a.close()
@@ -176,7 +176,8 @@ test('a connection that never sends HELLO is closed after the registration timeo
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
     socket.resume()
     await closed
-    assert.ok(logs.some((r) => r.event === 'disconnect' && r.fields.reason === 'HelloTimeout'))
+    assert.ok(logs.some((r) => r.event === 'refused' && r.fields.reason === 'HelloTimeout'))
+    assert.match(d.metricsText(), 'l7_dispatcher_refused_total{reason="HelloTimeout"} 1')
     assert.equal(d.state().nodes, [])
   })
 })
@@ -244,7 +245,12 @@ test('/healthz, /metrics and /state', async () => {
     const health = await httpGet(`${base}/healthz`)
     assert.is(health.status, 200)
     assert.is(health.body, 'ok\n')
-    const metrics = (await httpGet(`${base}/metrics`)).body
+    const unauthorized = await httpGet(`${base}/metrics`)
+    assert.is(unauthorized.status, 401, '/metrics shows node addresses and loads: token only')
+    assert.is((await httpGet(`${base}/state`)).status, 401)
+    assert.is((await httpGet(`${base}/state`, { authorization: 'Bearer wrong' })).status, 401)
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const metrics = (await httpGet(`${base}/metrics`, auth)).body
     assert.match(metrics, 'l7_dispatcher_decisions_total{policy="ds",impl="wasm"} 101')
     assert.match(metrics, 'l7_dispatcher_batch_size_count 2')
     assert.match(metrics, 'l7_dispatcher_batch_size_bucket{le="128"} 2')
@@ -253,7 +259,7 @@ test('/healthz, /metrics and /state', async () => {
     assert.match(metrics, 'l7_dispatcher_done_records_total 1')
     assert.match(metrics, 'l7_dispatcher_local_served_total 1')
     assert.match(metrics, '# TYPE l7_dispatcher_frame_errors_total counter')
-    const state = JSON.parse((await httpGet(`${base}/state`)).body) as ReturnType<Dispatcher['state']>
+    const state = JSON.parse((await httpGet(`${base}/state`, auth)).body) as ReturnType<Dispatcher['state']>
     assert.is(state.policy, 'ds')
     assert.is(state.nodes.length, 2)
     assert.is(state.nodes[0].reportedLoad, 7)
@@ -263,6 +269,54 @@ test('/healthz, /metrics and /state', async () => {
     assert.ok(Array.isArray(state.hotTargets))
     assert.is((await httpGet(`${base}/nope`)).status, 404)
     await Promise.all([n0.close(), n1.close()])
+  })
+})
+
+test('an admin listener on loopback serves /metrics and /state without the token; none unless asked', async () => {
+  await withDispatcher({ adminPort: 0 }, async (d) => {
+    assert.ok(d.adminPort !== null && d.adminPort !== d.port)
+    const admin = `http://127.0.0.1:${d.adminPort}`
+    assert.match((await httpGet(`${admin}/metrics`)).body, 'l7_dispatcher_nodes_up 0')
+    assert.is(JSON.parse((await httpGet(`${admin}/state`)).body).policy, 'lard')
+    assert.is((await httpGet(`${admin}/healthz`)).body, 'ok\n')
+    assert.is((await httpGet(`${admin}/control`)).status, 404, 'no control channel on the admin listener')
+  })
+  await withDispatcher({}, async (d) => assert.is(d.adminPort, null))
+})
+
+test('a flood of refused connections: counted, logged once plus a summary per interval', async () => {
+  await withDispatcher({ refusedLogIntervalMs: 100 }, async (d, logs) => {
+    const intruders = Array.from({ length: 40 }, (_, i) => client(d, i % 8, { token: 'wrong' }))
+    const errors = await Promise.all(intruders.map((c) => c.connect().then(() => null, (e: unknown) => e)))
+    assert.ok(errors.every((e) => e instanceof DispatcherRefusedError))
+    assert.match(d.metricsText(), 'l7_dispatcher_refused_total{reason="BadToken"} 40')
+    assert.is(logs.filter((r) => r.event === 'refused').length, 1, 'one full line')
+    await waitFor('the summary', () => logs.some((r) => r.event === 'refused-summary'), 1000)
+    const summary = logs.find((r) => r.event === 'refused-summary')!
+    assert.equal(summary.fields.suppressed, 39)
+    assert.equal(summary.fields.reasons, { BadToken: 39 })
+  })
+})
+
+test('unregistered connections are capped: upgrades beyond the cap get 503, a node registers once one goes', async () => {
+  await withDispatcher({ maxUnregistered: 3, refusedLogIntervalMs: 60_000 }, async (d, logs) => {
+    const held = await Promise.all([0, 1, 2].map(() => rawWebSocket(d.port)))
+    try {
+      const refused = await rawWebSocket(d.port).then(() => 'accepted', (e: Error) => e.message)
+      assert.match(refused, '503')
+      assert.match(d.metricsText(), 'l7_dispatcher_refused_total{reason="TooManyUnregistered"} 1')
+      assert.is(logs.filter((r) => r.event === 'refused').length, 1)
+      held[0].destroy()
+      await waitFor('a slot frees', () => !d.metricsText().includes('l7_dispatcher_connections 3'), 1000)
+      const node = client(d, 0)
+      await node.connect()
+      assert.is(await node.assign(5), 0)
+      // A registered node no longer counts against the cap: two more unregistered ones fit.
+      const more = await rawWebSocket(d.port)
+      more.destroy()
+    } finally {
+      for (const s of held) s.destroy()
+    }
   })
 })
 

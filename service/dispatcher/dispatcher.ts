@@ -1,7 +1,10 @@
 // The dispatcher: one Scheduler behind a uWebSockets.js app. Nodes register over the binary
-// control protocol (service/protocol/SPEC.md) at /control; /healthz, /metrics and /state are
-// plain HTTP on the same port. A bad frame, a wrong token or a slow reader closes that one
-// connection with a reason; nothing a node sends can take the process down.
+// control protocol (service/protocol/SPEC.md) at /control; /healthz is plain HTTP on the same
+// port, /metrics and /state too but only with the cluster token (they show node addresses and
+// loads), and without it on an optional admin listener that binds loopback. A bad frame, a wrong
+// token or a slow reader closes that one connection with a reason; nothing a node sends can take
+// the process down, and nothing an unauthenticated client does can flood the log or hold more
+// than a bounded number of connections.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TemplatedApp, us_listen_socket, WebSocket as UwsSocket } from 'uWebSockets.js'
 import { InvalidArgumentError, ProtocolError } from '../core/errors.js'
@@ -27,6 +30,7 @@ import {
   type Member,
   type MembershipEventName,
 } from '../protocol/codec.js'
+import { RateLimitedLog } from './log-limit.js'
 import { count, DispatcherMetrics, renderMetrics } from './metrics.js'
 
 /** uWS ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
@@ -51,6 +55,14 @@ export interface DispatcherOptions {
   helloTimeoutMs?: number
   /** A node whose unsent replies exceed this many bytes is disconnected (BACKPRESSURE). */
   maxBufferedBytes?: number
+  /** Connections not yet registered (no HELLO yet) held at once; further upgrades get 503 (default 64). */
+  maxUnregistered?: number
+  /** Refused and unregistered connections: one full log line, then a summary per interval (default 10 s). */
+  refusedLogIntervalMs?: number
+  /** Admin listener (/healthz, /metrics, /state without a token): its port (0 = ephemeral); absent = none. */
+  adminPort?: number
+  /** Its address (default 127.0.0.1: loopback only). */
+  adminHost?: string
   log?: LogFn
 }
 
@@ -81,6 +93,8 @@ export interface DispatcherState {
 export interface Dispatcher {
   readonly host: string
   readonly port: number
+  /** The admin listener's port, or null when there is none. */
+  readonly adminPort: number | null
   /** False when running on the `ws` fallback (allowFallback). */
   readonly native: boolean
   readonly scheduler: Scheduler
@@ -139,9 +153,16 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000
   const helloTimeoutMs = options.helloTimeoutMs ?? 5000
   const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024
+  const maxUnregistered = options.maxUnregistered ?? 64
+  if (!(Number.isInteger(maxUnregistered) && maxUnregistered >= 1)) throw new InvalidArgumentError(`maxUnregistered must be an integer >= 1, got ${maxUnregistered}`)
+  const adminHost = options.adminHost ?? '127.0.0.1'
+  if (options.adminPort !== undefined && !(Number.isInteger(options.adminPort) && options.adminPort >= 0 && options.adminPort <= 65535)) {
+    throw new InvalidArgumentError(`admin port must be 0..65535, got ${options.adminPort}`)
+  }
   if (!(heartbeatIntervalMs >= 10)) throw new InvalidArgumentError(`heartbeat interval must be >= 10 ms, got ${heartbeatIntervalMs}`)
   if (!(maxBufferedBytes >= 1024)) throw new InvalidArgumentError(`maxBufferedBytes must be >= 1024, got ${maxBufferedBytes}`)
   const log = options.log ?? defaultLog
+  const refusedLog = new RateLimitedLog(log, 'refused', options.refusedLogIntervalMs ?? 10_000)
 
   const loaded = loadUws({ allowFallback: options.allowFallback })
   if (!loaded.native) log('warn', 'uws-fallback', { reason: loaded.reason })
@@ -156,6 +177,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const replyFrame = new FrameBuffer(12 + 8 * 4096)
   const replyChosen = new Int32Array(MAX_BATCH)
   let serial = 0
+  let unregistered = 0
   let tick = 0
   let closing = false
 
@@ -166,7 +188,15 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     const conn = ws.getUserData()
     if (conn.closed) return
     const reason = errorCodeName(code)
-    log(code === ErrorCode.ShuttingDown ? 'info' : 'warn', 'disconnect', { reason, text, node: conn.registered ? conn.nodeId : undefined, remote: conn.remote, ...fields })
+    // Unregistered connections are anyone's: their closes go through the rate-limited log.
+    if (conn.registered || code === ErrorCode.ShuttingDown) {
+      log(code === ErrorCode.ShuttingDown ? 'info' : 'warn', 'disconnect', { reason, text, node: conn.registered ? conn.nodeId : undefined, remote: conn.remote, ...fields })
+    } else {
+      refusedLog.note('warn', reason, { text, remote: conn.remote, ...fields })
+      if (code !== ErrorCode.BadToken && code !== ErrorCode.BadNodeId && code !== ErrorCode.DuplicateNode && code !== ErrorCode.BadFrame) {
+        count(metrics.refused, reason) // refusals of a HELLO are counted in refuse()
+      }
+    }
     if (conn.registered) count(metrics.disconnects, reason)
     if (code === ErrorCode.Backpressure) {
       // The peer does not read: queuing an ERROR behind megabytes would never reach it. Drop now.
@@ -184,6 +214,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
 
   function frameError(ws: UwsSocket<Connection>, codeName: string, text: string): void {
     count(metrics.frameErrors, codeName)
+    if (!ws.getUserData().registered) count(metrics.refused, 'BadFrame')
     closeWith(ws, ErrorCode.BadFrame, text)
   }
 
@@ -256,6 +287,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     entry.reportedLoad = hello.load
     nodes.set(entry.id, entry)
     conn.registered = true
+    unregistered--
     conn.nodeId = entry.id
     scheduler.addNode(entry.id, entry.weight)
     // A node that comes back resynchronises the load it carries (DESIGN: failure model).
@@ -439,6 +471,14 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         res.writeStatus('503 Service Unavailable').end('shutting down')
         return
       }
+      if (unregistered >= maxUnregistered) {
+        // Each unregistered connection may be held until the HELLO time-out: cap them.
+        count(metrics.refused, 'TooManyUnregistered')
+        refusedLog.note('warn', 'TooManyUnregistered', { text: `${unregistered} connections have not sent HELLO yet (limit ${maxUnregistered})` })
+        res.writeStatus('503 Service Unavailable').end('too many unregistered connections\n')
+        return
+      }
+      unregistered++
       const conn: Connection = { serial: ++serial, remote: '', nodeId: -1, registered: false, closed: false, openedTick: tick, lastSeenTick: tick }
       res.upgrade(conn, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context)
     },
@@ -460,7 +500,10 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       const conn = ws.getUserData()
       conn.closed = true
       connections.delete(ws)
-      if (!conn.registered) return
+      if (!conn.registered) {
+        unregistered--
+        return
+      }
       const entry = nodes.get(conn.nodeId)
       if (entry && entry.socket === ws) {
         const reason = code >= 4000 ? errorCodeName(code - 4000) : `closed (${code} ${Buffer.from(message).toString()})`.trim()
@@ -472,9 +515,21 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const text = (res: import('uWebSockets.js').HttpResponse, status: string, type: string, body: string) => {
     res.writeStatus(status).writeHeader('content-type', type).end(body)
   }
-  app.get('/healthz', (res) => text(res, '200 OK', 'text/plain', 'ok\n'))
-  app.get('/metrics', (res) => text(res, '200 OK', 'text/plain; version=0.0.4', metricsText()))
-  app.get('/state', (res) => text(res, '200 OK', 'application/json', JSON.stringify(state(), null, 2) + '\n'))
+  const expectedAuthorization = `Bearer ${options.token}`
+  /** Views that show node addresses and loads: with the cluster token only, on the public port. */
+  const guarded = (view: (res: import('uWebSockets.js').HttpResponse) => void) => (res: import('uWebSockets.js').HttpResponse, req: import('uWebSockets.js').HttpRequest) => {
+    if (!sameSecret(req.getHeader('authorization'), expectedAuthorization)) {
+      res.writeStatus('401 Unauthorized').writeHeader('www-authenticate', 'Bearer').writeHeader('content-type', 'text/plain').end('the cluster token is required: Authorization: Bearer <token> (or use the admin listener)\n')
+      return
+    }
+    view(res)
+  }
+  const healthz = (res: import('uWebSockets.js').HttpResponse) => text(res, '200 OK', 'text/plain', 'ok\n')
+  const metricsView = (res: import('uWebSockets.js').HttpResponse) => text(res, '200 OK', 'text/plain; version=0.0.4', metricsText())
+  const stateView = (res: import('uWebSockets.js').HttpResponse) => text(res, '200 OK', 'application/json', JSON.stringify(state(), null, 2) + '\n')
+  app.get('/healthz', healthz)
+  app.get('/metrics', guarded(metricsView))
+  app.get('/state', guarded(stateView))
   app.any('/*', (res) => text(res, '404 Not Found', 'text/plain', 'not found: try /healthz, /metrics, /state or a WebSocket on /control\n'))
 
   // Exclusive port: by default uWS binds with SO_REUSEPORT, so a second dispatcher (or a
@@ -487,6 +542,22 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   })
   if (!listenSocket) throw await listenFailure(host, port)
   const boundPort = uws.us_socket_local_port(listenSocket)
+
+  let adminSocket: us_listen_socket | null = null
+  if (options.adminPort !== undefined) {
+    const admin = uws.App()
+    admin.get('/healthz', healthz)
+    admin.get('/metrics', metricsView)
+    admin.get('/state', stateView)
+    admin.any('/*', (res) => text(res, '404 Not Found', 'text/plain', 'not found: try /healthz, /metrics or /state\n'))
+    adminSocket = await new Promise<us_listen_socket | null>((resolve) => admin.listen(adminHost, options.adminPort!, (socket) => resolve(socket || null)))
+    if (!adminSocket) {
+      uws.us_listen_socket_close(listenSocket)
+      scheduler.close()
+      throw new InvalidArgumentError(`could not listen on ${adminHost}:${options.adminPort} for the admin listener (in use, or not an address of this host)`)
+    }
+  }
+  const adminPort = adminSocket ? uws.us_socket_local_port(adminSocket) : null
 
   const timer = setInterval(() => {
     tick++
@@ -505,11 +576,12 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   }, heartbeatIntervalMs)
   timer.unref()
 
-  log('info', 'listening', { host, port: boundPort, policy: scheduler.policy, impl: scheduler.impl, native: loaded.native })
+  log('info', 'listening', { host, port: boundPort, adminPort, policy: scheduler.policy, impl: scheduler.impl, native: loaded.native })
 
   return {
     host,
     port: boundPort,
+    adminPort,
     native: loaded.native,
     scheduler,
     state,
@@ -520,6 +592,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       clearInterval(timer)
       for (const ws of [...connections]) closeWith(ws, ErrorCode.ShuttingDown, 'the dispatcher is stopping')
       uws.us_listen_socket_close(listenSocket)
+      if (adminSocket) uws.us_listen_socket_close(adminSocket)
+      refusedLog.flush()
       // Let uWS deliver the close frames before the scheduler goes.
       await new Promise((resolve) => setTimeout(resolve, 20))
       scheduler.close()

@@ -67,10 +67,10 @@ export function maskedFrame(payload: Uint8Array, opcode = 2): Buffer {
 }
 
 /** GET over a fresh connection that is closed after the answer (no keep-alive pool left open). */
-export async function httpGet(url: string): Promise<{ status: number; body: string }> {
+export async function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const { get } = await import('node:http')
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    get(url, { agent: false, headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => (body += chunk))

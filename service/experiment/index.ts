@@ -102,11 +102,6 @@ async function scrape(url: string): Promise<string> {
   return response.text()
 }
 
-function metricsUrlOfDispatcher(ws: string): string {
-  const u = new URL(ws)
-  return `http://${u.host}/metrics`
-}
-
 /** utime + stime of a process, seconds (Linux /proc; 0 elsewhere). */
 async function processCpuSeconds(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0
@@ -127,7 +122,7 @@ interface Snapshot {
 
 async function snapshot(cluster: RunningCluster): Promise<Snapshot> {
   const nodes = await Promise.all(cluster.admin.map(async (a) => nodeCounters(await scrape(`${a}/metrics`))))
-  const dispatcher = cluster.dispatcher ? dispatcherCounters(await scrape(metricsUrlOfDispatcher(cluster.dispatcher))) : dispatcherCounters('')
+  const dispatcher = cluster.dispatcherAdmin ? dispatcherCounters(await scrape(`${cluster.dispatcherAdmin}/metrics`)) : dispatcherCounters('')
   let cpu = 0
   for (const child of cluster.children) if (child.role === 'node') cpu += await processCpuSeconds(child.process.pid)
   return { nodes, dispatcher, nodeCpuSeconds: cpu }

@@ -1,0 +1,86 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startCluster, type RunningCluster } from './cluster.js'
+
+let cache = ''
+const events: { event: string; fields: Record<string, unknown> }[] = []
+const log = (event: string, fields: Record<string, unknown>) => events.push({ event, fields })
+const clusters: RunningCluster[] = []
+test.before(async () => {
+  cache = await mkdtemp(join(tmpdir(), 'l7-cluster-test-'))
+})
+test.after.each(async () => {
+  for (const c of clusters.splice(0)) await c.close()
+  events.length = 0
+})
+test.after(async () => {
+  await rm(cache, { recursive: true, force: true })
+})
+
+async function state(c: RunningCluster): Promise<{ nodes: { id: number; up: boolean; address: string }[] }> {
+  return (await fetch(`${c.dispatcherAdmin}/state`)).json() as never
+}
+
+test('ready: every node registered with this cluster\'s dispatcher; the token and the admin URLs are in the ready info', async () => {
+  const c = await startCluster({ nodes: 2, port: 0, files: 20, cacheDir: cache, token: 'sekrit', log })
+  clusters.push(c)
+  const info = c.readyInfo()
+  assert.is(info.token, 'sekrit')
+  assert.ok(info.docroot.startsWith(cache), 'the generated file set is in the cache dir')
+  const s = await state(c)
+  assert.equal(s.nodes.map((n) => [n.id, n.up, n.address]), c.nodes.map((url, id) => [id, true, new URL(url).host]))
+  // The public port wants the token for /state; the admin listener is loopback and does not.
+  const publicState = `http://${new URL(info.dispatcher!).host}/state`
+  assert.is((await fetch(publicState)).status, 401)
+  assert.is((await fetch(publicState, { headers: { authorization: 'Bearer sekrit' } })).status, 200)
+})
+
+test('restart on-failure: a killed node is logged, restarted on the same ports with backoff, and re-admitted', async () => {
+  const c = await startCluster({ nodes: 2, port: 0, files: 20, cacheDir: cache, restart: 'on-failure', log })
+  clusters.push(c)
+  const before = c.children.find((x) => x.role === 'node' && x.id === 1)!
+  const oldPid = before.process.pid
+  const restarted = c.waitRestarted('node', 1)
+  await c.killNode(1)
+  const exit = events.find((e) => e.event === 'child-exit')!
+  assert.equal({ child: exit.fields.child, pid: exit.fields.pid, code: exit.fields.code, signal: exit.fields.signal, restartInMs: exit.fields.restartInMs }, {
+    child: 'node 1',
+    pid: oldPid,
+    code: null,
+    signal: 'SIGKILL',
+    restartInMs: 250,
+  })
+  await restarted
+  assert.ok(before.process.pid !== oldPid)
+  assert.is(before.restarts, 1)
+  assert.ok(events.some((e) => e.event === 'child-restarted' && e.fields.child === 'node 1'))
+  const deadline = Date.now() + 5000
+  while (!(await state(c)).nodes.every((n) => n.up) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  assert.ok((await state(c)).nodes.every((n) => n.up), 'the dispatcher re-admitted it')
+  const res = await fetch(`${c.nodes[1]}/1.txt`)
+  assert.is(res.status, 200, 'served on its old URL')
+  await res.arrayBuffer()
+  // The dispatcher too.
+  const dispatcherBack = c.waitRestarted('dispatcher')
+  await c.killDispatcher()
+  await dispatcherBack
+  const back = Date.now() + 5000
+  while (Date.now() < back && !(await state(c).then((s) => s.nodes.length === 2 && s.nodes.every((n) => n.up), () => false))) await new Promise((r) => setTimeout(r, 50))
+  assert.ok((await state(c)).nodes.every((n) => n.up), 'the nodes registered with the restarted dispatcher')
+})
+
+test('restart no: a killed node is logged and left dead', async () => {
+  const c = await startCluster({ nodes: 1, port: 0, files: 20, cacheDir: cache, restart: 'no', log })
+  clusters.push(c)
+  await c.killNode(0)
+  const exit = events.find((e) => e.event === 'child-exit')!
+  assert.is(exit.fields.signal, 'SIGKILL')
+  assert.is(exit.fields.restartInMs, null)
+  await new Promise((r) => setTimeout(r, 400))
+  assert.not.ok(events.some((e) => e.event === 'child-restarted'))
+})
+
+test.run()
