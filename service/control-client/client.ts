@@ -147,6 +147,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private batchHead = 0
   private deadlineTimer: NodeJS.Timeout | null = null
   private deadlineDueAt = 0
+  /** Deadlines count from here at the earliest (after this process was found not running). */
+  private graceFrom = 0
   private retrySoon = false
   private welcomed = false
   private closedByUser = false
@@ -155,6 +157,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private reconnectTimer: NodeJS.Timeout | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
   private lastHeard = 0
+  private lastHeartbeatTick = 0
   private heartbeatIntervalMs = 1000
   private connectWaiter: { resolve: (w: WelcomeMessage) => void; reject: (e: Error) => void } | null = null
   private refusal: DispatcherRefusedError | null = null
@@ -187,7 +190,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   members: Member[] = []
   welcome: WelcomeMessage | null = null
   /** Batches sent and requests decided, for the benchmark and the node's metrics. */
-  readonly counters = { batches: 0, requests: 0, reconnects: 0, suspects: 0, deadlineMisses: 0, heartbeatMisses: 0, connectTimeouts: 0 }
+  readonly counters = { batches: 0, requests: 0, reconnects: 0, suspects: 0, deadlineMisses: 0, heartbeatMisses: 0, connectTimeouts: 0, lateTimers: 0 }
 
   constructor(options: ControlClientOptions) {
     super()
@@ -418,9 +421,20 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly deadlineTask = (): void => {
     this.deadlineTimer = null
     if (this.batchesInFlight === 0 || !this.ws) return
+    const now = performance.now()
     const oldest = this.batchSentAt[this.batchHead]
     const deadline = this.assignDeadlineMs
-    const age = performance.now() - oldest
+    const age = now - Math.max(oldest, this.graceFrom)
+    // The timer itself came late: this process did not run (GC, a long task, a starved CPU),
+    // and a dispatcher in the same process, or one that answered while we were descheduled,
+    // is not to blame. Give the batch a fresh deadline from now.
+    const late = now - this.deadlineDueAt
+    if (late > Math.max(20, deadline / 4)) {
+      this.counters.lateTimers++
+      this.graceFrom = now - deadline / 2
+      this.armDeadline(deadline / 2)
+      return
+    }
     if (age < deadline) {
       this.armDeadline(deadline - age)
       return
@@ -577,6 +591,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.connectTimer = null
     this.setState('connected', 'welcome')
     this.heartbeatIntervalMs = Math.max(10, welcome.heartbeatIntervalMs)
+    this.lastHeartbeatTick = Date.now()
     this.heartbeatTimer = setInterval(this.heartbeatTask, this.heartbeatIntervalMs)
     this.heartbeatTimer.unref()
     this.emit('welcome', welcome)
@@ -598,6 +613,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly heartbeatTask = (): void => {
     const ws = this.ws
     if (!ws || !this.welcomed) return
+    // This process did not run for a while (see deadlineTask): judge the silence next time.
+    const tick = Date.now()
+    const stalled = tick - this.lastHeartbeatTick > 1.5 * this.heartbeatIntervalMs
+    this.lastHeartbeatTick = tick
+    if (stalled) this.lastHeard = Math.max(this.lastHeard, tick - this.heartbeatIntervalMs)
     if (Date.now() - this.lastHeard > 2 * this.heartbeatIntervalMs) {
       // The dispatcher sends a heartbeat every interval: one missed (with slack) is silence,
       // unless what it sent is still unread because this process was busy (see deadlineTask).

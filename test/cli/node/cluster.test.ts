@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
@@ -12,9 +12,18 @@ import { createInterface } from 'node:readline'
 import { get, rawExchange } from '../../../service/node/testing.js'
 
 const BIN = new URL('../../../../bin/run.js', import.meta.url).pathname
+// Generated file sets go to the cache dir and stay there for the next run: a private one here.
+const CACHE = mkdtempSync(join(tmpdir(), 'l7-cluster-cli-cache-'))
+const ENV = { ...process.env, L7_CACHE_DIR: CACHE }
+test.after(() => rm(CACHE, { recursive: true, force: true }))
+
+/** The file set is kept in the cache dir, whole (no temp dir of a writer left). */
+function cachedWhole(docroot: string): boolean {
+  return docroot.startsWith(CACHE) && existsSync(docroot) && readdirSync(join(CACHE, 'filesets')).every((name) => !name.startsWith('.tmp'))
+}
 
 function start(args: string[]): { proc: ChildProcess; ready: Promise<Record<string, unknown>> } {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV })
   let stderr = ''
   proc.stderr!.on('data', (d) => (stderr += d))
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -60,7 +69,7 @@ async function allGone(pids: number[], withinMs: number): Promise<boolean> {
   return !pids.some(alive)
 }
 
-test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes the generated docroot', async () => {
+test('l7 cluster: one ready line, serves, SIGTERM stops every child and keeps the generated docroot in the cache', async () => {
   const { proc, ready } = start(['cluster', '--nodes', '2', '--listen', '0', '--files', '30'])
   try {
     const info = (await ready) as { dispatcher: string; nodes: string[]; docroot: string }
@@ -76,14 +85,14 @@ test('l7 cluster: one ready line, serves, SIGTERM stops every child and removes 
     const [code] = await exited
     assert.is(code, 0)
     assert.ok(await allGone(kids, 3000), 'children still running')
-    assert.not.ok(existsSync(info.docroot), 'generated docroot left behind')
+    assert.ok(cachedWhole(info.docroot), `generated docroot ${info.docroot} kept in the cache`)
   } finally {
     if (proc.exitCode === null) proc.kill('SIGKILL')
   }
 })
 
 test('l7 cluster and Ctrl-C (SIGINT to the whole process group): everything stops cleanly', async () => {
-  const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2', '--listen', '0', '--files', '10'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2', '--listen', '0', '--files', '10'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: ENV })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve)
     proc.once('exit', (code) => reject(new Error(`exited with ${code} before ready`)))
@@ -95,7 +104,7 @@ test('l7 cluster and Ctrl-C (SIGINT to the whole process group): everything stop
   const [code] = await exited
   assert.is(code, 0)
   assert.ok(await allGone(kids, 3000), 'children still running')
-  assert.not.ok(existsSync(info.docroot), 'generated docroot left behind')
+  assert.ok(cachedWhole(info.docroot), `generated docroot ${info.docroot} kept in the cache`)
 })
 
 test('l7 cluster killed with SIGKILL: the children notice and exit on their own', async () => {
@@ -106,7 +115,7 @@ test('l7 cluster killed with SIGKILL: the children notice and exit on their own'
   proc.kill('SIGKILL')
   await once(proc, 'exit')
   assert.ok(await allGone(kids, 5000), 'orphans left running')
-  await rm(info.docroot, { recursive: true, force: true })
+  assert.ok(cachedWhole(info.docroot), 'nothing half-written left in the cache')
 })
 
 test('l7 node alone serves everything locally and reports its admin port', async () => {
