@@ -534,12 +534,14 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
 
   // Exclusive port: by default uWS binds with SO_REUSEPORT, so a second dispatcher (or a
   // cluster's) on a held port would "listen" and share its connections without a word.
-  const listenSocket = await new Promise<us_listen_socket | false>((resolve) => {
-    // listen(host, port, options, cb) exists natively; the typings only declare (port, options, cb).
-    type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => unknown
-    if (loaded.native) (app.listen as unknown as ListenWithOptions).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve)
-    else app.listen(host, port, resolve)
-  })
+  const listenExclusive = (on: TemplatedApp, h: string, p: number) =>
+    new Promise<us_listen_socket | false>((resolve) => {
+      // listen(host, port, options, cb) exists natively; the typings only declare (port, options, cb).
+      type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => unknown
+      if (loaded.native) (on.listen as unknown as ListenWithOptions).call(on, h, p, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve)
+      else on.listen(h, p, resolve)
+    })
+  const listenSocket = await listenExclusive(app, host, port)
   if (!listenSocket) throw await listenFailure(host, port)
   const boundPort = uws.us_socket_local_port(listenSocket)
 
@@ -550,11 +552,11 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     admin.get('/metrics', metricsView)
     admin.get('/state', stateView)
     admin.any('/*', (res) => text(res, '404 Not Found', 'text/plain', 'not found: try /healthz, /metrics or /state\n'))
-    adminSocket = await new Promise<us_listen_socket | null>((resolve) => admin.listen(adminHost, options.adminPort!, (socket) => resolve(socket || null)))
+    adminSocket = (await listenExclusive(admin, adminHost, options.adminPort)) || null
     if (!adminSocket) {
       uws.us_listen_socket_close(listenSocket)
       scheduler.close()
-      throw new InvalidArgumentError(`could not listen on ${adminHost}:${options.adminPort} for the admin listener (in use, or not an address of this host)`)
+      throw await listenFailure(adminHost, options.adminPort, '--admin')
     }
   }
   const adminPort = adminSocket ? uws.us_socket_local_port(adminSocket) : null

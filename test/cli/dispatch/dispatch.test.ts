@@ -114,6 +114,20 @@ test('a port held by another dispatcher is refused with its address, exit code 1
   }
 })
 
+test('--admin: /metrics and /state on a loopback admin listener without the token; with the token only on the public port', async () => {
+  const d = startDispatch(['--listen', '127.0.0.1:0', '--token', 'tok', '--admin', '0'])
+  try {
+    const ready = await d.ready
+    const admin = String(ready.admin)
+    assert.match(admin, /^http:\/\/127\.0\.0\.1:\d+$/)
+    assert.match((await httpGet(`${admin}/metrics`)).body, 'l7_dispatcher_nodes_up 0')
+    assert.is((await httpGet(`http://127.0.0.1:${ready.port}/state`)).status, 401)
+    assert.is((await httpGet(`http://127.0.0.1:${ready.port}/state`, { authorization: 'Bearer tok' })).status, 200)
+  } finally {
+    await stop(d)
+  }
+})
+
 test('refuses to start without a token off loopback, and names bad flags', () => {
   const env = { ...process.env }
   delete env.L7_TOKEN

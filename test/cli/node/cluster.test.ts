@@ -2,7 +2,7 @@
 // processes whether the parent is stopped politely (SIGTERM) or killed outright (SIGKILL).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
@@ -116,6 +116,26 @@ test('l7 cluster killed with SIGKILL: the children notice and exit on their own'
   await once(proc, 'exit')
   assert.ok(await allGone(kids, 5000), 'orphans left running')
   assert.ok(cachedWhole(info.docroot), 'nothing half-written left in the cache')
+})
+
+test('l7 cluster: the ready line carries the token and the admin URLs; a held port is an error naming it, exit 1', async () => {
+  const { proc, ready } = start(['cluster', '--nodes', '1', '--listen', '0', '--files', '10', '--token', 'tk', '--admin', '0', '--restart', 'no'])
+  try {
+    const info = (await ready) as { dispatcher: string; dispatcherAdmin: string; admin: string[]; token: string }
+    assert.is(info.token, 'tk')
+    const state = JSON.parse(await (await fetch(`${info.dispatcherAdmin}/state`)).text()) as { nodes: { id: number; up: boolean }[] }
+    assert.equal(state.nodes.map((n) => [n.id, n.up]), [[0, true]], 'ready means the node registered')
+    assert.match(await (await fetch(`${info.admin[0]}/healthz`)).text(), '"dispatcher":"connected"')
+    // A second cluster on the same dispatcher port: refused, with the address, no ready line.
+    const port = new URL(info.dispatcher).port
+    const second = spawnSync(process.execPath, [BIN, 'cluster', '--nodes', '1', '--listen', `127.0.0.1:${port}`, '--files', '10'], { encoding: 'utf8', timeout: 30_000, env: ENV })
+    assert.is(second.status, 1, second.stdout + second.stderr)
+    assert.not.match(second.stdout, 'ready')
+    assert.match(second.stderr, `127.0.0.1:${port} is already in use`)
+  } finally {
+    proc.kill('SIGTERM')
+    await once(proc, 'exit')
+  }
 })
 
 test('l7 node alone serves everything locally and reports its admin port', async () => {
