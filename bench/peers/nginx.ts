@@ -1,7 +1,7 @@
 // nginx as the benchmarks' peer web server: one worker process serving a document root on a
 // free port of 127.0.0.1, optionally pinned to one core, stopped with its workers.
 
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -88,18 +88,25 @@ http {
  * SIGTERM (fast shutdown: a benchmark has no requests to finish), then SIGKILL after the grace
  * time; a worker outlives a master killed that way, so the workers left over are killed too.
  */
-async function stopNginx(proc: ReturnType<typeof spawn>): Promise<void> {
+async function stopNginx(proc: ChildProcess): Promise<void> {
   const workers = proc.pid === undefined ? [] : childPids(proc.pid)
   await stopChild(proc, 'SIGTERM')
+  // Only a worker still running nginx (not a pid reused since) is killed.
   for (const pid of workers) {
-    // Still an nginx process (not a pid reused since): kill it.
-    const comm = (() => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
-      } catch {
-        return null
-      }
-    })()
-    if (comm === 'nginx') process.kill(pid, 'SIGKILL')
+    if (commandName(pid) !== 'nginx') continue
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // it exited in the meantime
+    }
+  }
+}
+
+/** The command name of a running process (/proc/<pid>/comm), or null when there is none. */
+function commandName(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return null
   }
 }
