@@ -1,8 +1,9 @@
 // `l7 bench replay`: what a request costs the load generator. In one run, against the same
 // nginx (one worker, a small file), each for the same duration and connection count: wrk,
 // autocannon, `l7 replay` in closed mode (users = connections, no OFF time: the peers' closed
-// loop) and in rate mode (open loop, by default at 80% of l7's own closed-loop throughput with
-// undici, so that it is not saturated), each with undici and with the lean `--client fast`. Each generator's CPU time comes from the kernel's accounting of the
+// loop) and in rate mode (open loop, by default at 80% of l7's own closed-loop throughput, so
+// that it is not saturated), each with its default client (the lean fast client; the tool is
+// shown as `l7-closed [fast]`) and with `--client undici`. Each generator's CPU time comes from the kernel's accounting of the
 // child process tree (bash `times` after the tool exits: user + system of everything it ran,
 // start-up included), divided by the requests it completed. nginx and the generators are
 // pinned to different cores when there are at least two. Figures, not assertions: on a
@@ -48,6 +49,8 @@ export interface ToolFigures {
   inRunCpuUsPerRequest?: number
   /** CPU per request of every round (the figures above are the median round's). */
   roundsCpuUsPerRequest?: number[]
+  /** l7 only: the HTTP client the run used (the default one unless the tool name says). */
+  client?: string
   /** l7 only: latency p99 from the scheduled send, and the generator's send lag p99, ms. */
   latencyP99Ms?: number
   sendLagP99Ms?: number
@@ -173,6 +176,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
         const json = JSON.parse(run.stdout) as {
           ok: number
           errors: number
+          client: string
           throughputRps: number
           cpuUsPerRequest: number
           latencyMs: { p99: number }
@@ -180,6 +184,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
         }
         const result = figures(tool, command, run, json.ok + json.errors, json.errors, json.throughputRps)
         result.inRunCpuUsPerRequest = json.cpuUsPerRequest
+        result.client = json.client
         result.latencyP99Ms = json.latencyMs.p99
         result.sendLagP99Ms = json.sendLagMs.p99
         return result
@@ -191,7 +196,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
     const closedArgs = ['--mode', 'closed', '--users', String(connections), '--off-time', '0']
     const closedLoop: Array<[string, () => Promise<ToolFigures | string>]> = [
       ['l7-closed', () => runL7('l7-closed', closedArgs)],
-      ['l7-closed-fast', () => runL7('l7-closed-fast', [...closedArgs, '--client', 'fast'])],
+      ['l7-closed-undici', () => runL7('l7-closed-undici', [...closedArgs, '--client', 'undici'])],
     ]
     if (hasWrk) closedLoop.push(['wrk', runWrk])
     if (hasAutocannon) closedLoop.push(['autocannon', runAutocannon])
@@ -207,7 +212,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
       }
       const steps = [...order]
       steps.push(['l7-rate', () => runL7('l7-rate', ['--mode', 'rate', '--rate', String(rate)])])
-      steps.push(['l7-rate-fast', () => runL7('l7-rate-fast', ['--mode', 'rate', '--rate', String(rate), '--client', 'fast'])])
+      steps.push(['l7-rate-undici', () => runL7('l7-rate-undici', ['--mode', 'rate', '--rate', String(rate), '--client', 'undici'])])
       for (const [tool, run] of steps) {
         if (tool.startsWith('l7-rate') && rate === 0) {
           const closedRps = byTool.get('l7-closed')?.[0].rps ?? 0
@@ -221,7 +226,7 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
     }
     for (const failure of failures) missing.push(failure)
     const results: ToolFigures[] = []
-    for (const tool of ['wrk', 'autocannon', 'l7-closed', 'l7-closed-fast', 'l7-rate', 'l7-rate-fast']) {
+    for (const tool of ['wrk', 'autocannon', 'l7-closed', 'l7-closed-undici', 'l7-rate', 'l7-rate-undici']) {
       const runs = byTool.get(tool)
       if (!runs) continue
       // The median round by CPU per request; every round's figure is kept beside it.
@@ -239,6 +244,18 @@ export async function runReplayBench(options: ReplayBenchOptions = {}): Promise<
           rps: Math.round((tool.rps / peer.rps) * 100) / 100,
         })
       }
+    }
+    // Open loop against closed loop, same client (goal: rate mode within 1.5x of closed mode).
+    for (const [rateTool, closedTool] of [['l7-rate', 'l7-closed'], ['l7-rate-undici', 'l7-closed-undici']]) {
+      const open = results.find((r) => r.tool === rateTool)
+      const closed = results.find((r) => r.tool === closedTool)
+      if (!open || !closed) continue
+      ratios.push({
+        tool: rateTool,
+        peer: closedTool,
+        cpuPerRequest: Math.round((open.cpuUsPerRequest / closed.cpuUsPerRequest) * 100) / 100,
+        rps: Math.round((open.rps / closed.rps) * 100) / 100,
+      })
     }
     return {
       machine: { cpus, node: process.version, loadAverage: loadavg().map((x) => Math.round(x * 100) / 100) },
@@ -261,17 +278,19 @@ export function formatReplayBench(result: ReplayBenchResult): string {
       `${settings.pinning}; l7 rate mode at ${settings.rate} req/s`,
     `machine: ${result.machine.cpus} cpus, load average ${result.machine.loadAverage.join(' ')} (a shared machine makes figures noisy: compare ratios within a run)`,
     '',
-    'tool            req/s   requests  errors  cpu us/req (process)  cpu us/req (in run)  latency p99 ms  send lag p99 ms',
+    'tool                req/s   requests  errors  cpu us/req (process)  cpu us/req (in run)  latency p99 ms  send lag p99 ms',
   ]
   for (const r of result.results) {
+    // the default client is named, so the table says what `l7 replay` uses without --client
+    const name = r.client !== undefined && !r.tool.endsWith(`-${r.client}`) ? `${r.tool} [${r.client}]` : r.tool
     lines.push(
-      `${r.tool.padEnd(14)} ${String(r.rps).padStart(6)}  ${String(r.requests).padStart(9)}  ${String(r.errors).padStart(6)}  ` +
+      `${name.padEnd(18)} ${String(r.rps).padStart(6)}  ${String(r.requests).padStart(9)}  ${String(r.errors).padStart(6)}  ` +
         `${r.cpuUsPerRequest.toFixed(1).padStart(20)}  ${(r.inRunCpuUsPerRequest === undefined ? '-' : r.inRunCpuUsPerRequest.toFixed(1)).padStart(19)}  ` +
         `${(r.latencyP99Ms === undefined ? '-' : r.latencyP99Ms.toFixed(2)).padStart(14)}  ${(r.sendLagP99Ms === undefined ? '-' : r.sendLagP99Ms.toFixed(2)).padStart(15)}`,
     )
   }
   if (result.ratios.length > 0) {
-    lines.push('', 'ratios (cpu per request: goal <= 1.0 against autocannon, <= 2.5 against wrk)')
+    lines.push('', 'ratios (cpu per request: goal <= 1.0 against autocannon, <= 2.5 against wrk, rate <= 1.5 x closed)')
     for (const ratio of result.ratios) {
       lines.push(`  ${ratio.tool} / ${ratio.peer}: cpu per request ${ratio.cpuPerRequest.toFixed(2)}, req/s ${ratio.rps.toFixed(2)}`)
     }

@@ -32,7 +32,11 @@ test('l7 bench replay: figures for every generator in one run, a missing peer re
     assert.is(run.status, 0, run.stderr)
     const result = JSON.parse(run.stdout)
     const tools = result.results.map((r: { tool: string }) => r.tool)
-    for (const tool of ['l7-closed', 'l7-closed-fast', 'l7-rate', 'l7-rate-fast']) assert.ok(tools.includes(tool), `${tool} not in ${tools}`)
+    for (const tool of ['l7-closed', 'l7-closed-undici', 'l7-rate', 'l7-rate-undici']) assert.ok(tools.includes(tool), `${tool} not in ${tools}`)
+    // the default client is the fast one, and the figures say so
+    const clients = Object.fromEntries(result.results.filter((r: { client?: string }) => r.client).map((r: { tool: string; client: string }) => [r.tool, r.client]))
+    assert.equal(clients, { 'l7-closed': 'fast', 'l7-closed-undici': 'undici', 'l7-rate': 'fast', 'l7-rate-undici': 'undici' })
+    assert.ok(result.ratios.some((ratio: { tool: string; peer: string }) => ratio.tool === 'l7-rate' && ratio.peer === 'l7-closed'))
     assert.ok(tools.includes('autocannon'), `tools ${tools}; missing ${result.missing}`)
     assert.not.ok(tools.includes('wrk'))
     assert.ok(result.missing.some((reason: string) => reason.includes('wrk is not installed')), JSON.stringify(result.missing))

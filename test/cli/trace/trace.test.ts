@@ -71,6 +71,25 @@ test('bad lines: reported with line numbers and counted; --strict makes them an 
   const strictSurge = l7('trace', 'convert', log, join(dir, 'strict-surge'), '--from', 'clf', '--to', 'surge', '--strict')
   assert.is(strictSurge.status, 2, strictSurge.stderr)
   assert.equal(readdirSync(dir).sort(), before)
+  const strictGzip = l7('trace', 'convert', log, join(dir, 'strict.l7.gz'), '--from', 'clf', '--strict')
+  assert.is(strictGzip.status, 2, strictGzip.stderr)
+  assert.equal(readdirSync(dir).sort(), before)
+})
+
+test('one URL rule: a space that convert writes as %20 is what replay sends; the materialized file is found by that name', () => {
+  const log = join(dir, 'space.log')
+  writeFileSync(log, 'h - - [17/May/2015:10:05:03 +0000] "GET /a b.html HTTP/1.1" 200 10\n')
+  const out = join(dir, 'space.l7')
+  assert.is(l7('trace', 'convert', log, out).status, 0)
+  assert.match(readFileSync(out, 'latin1'), / GET \/a%20b\.html 10 200\n/)
+  const root = join(dir, 'space-root')
+  for (const input of [log, out]) {
+    const run = l7('trace', 'materialize', input, '--docroot', root, '--json')
+    assert.is(run.status, 0, run.stderr)
+    assert.is(JSON.parse(run.stdout).files, 1)
+    assert.is(statSync(join(root, 'a b.html')).size, 10)
+    rmSync(root, { recursive: true })
+  }
 })
 
 test('convert: EPA -> l7 (gzip) -> SURGE directory keep every request', () => {
