@@ -1,4 +1,4 @@
-// The node side of the control channel, on undici's WebSocket. assign() batches as Aron et al.
+// The node side of the control channel, on a lean WebSocket client (websocket.ts). assign() batches as Aron et al.
 // 2000: requests made in one event-loop turn go out together, and the next batch leaves only
 // when the previous one is answered, so batches grow with load. Without batching (benchmark
 // baseline) every request is its own frame and nothing waits.
@@ -10,8 +10,7 @@
 // (a polite close would wait for a peer that does not answer), and reconnection follows with
 // jittered backoff.
 import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
-import { Agent, buildConnector, WebSocket } from 'undici'
+import { RawWebSocket } from './websocket.js'
 import { InvalidArgumentError, ProtocolError } from '../core/errors.js'
 import {
   decodeFrame,
@@ -130,12 +129,9 @@ function grow<T extends Uint32Array | Int32Array>(array: T, needed: number): T {
 export class ControlClient extends EventEmitter<ControlClientEvents> {
   readonly nodeId: number
   private readonly options: Required<Omit<ControlClientOptions, 'weight'>> & { weight: number }
-  private ws: WebSocket | null = null
-  // undici's WebSocket has no terminate(): its own connector hands us each TCP socket, so a
-  // silent dispatcher's connection can be destroyed instead of waiting for a close handshake.
-  private readonly agent: Agent
-  private lastSocket: Socket | null = null
-  private wsSocket: Socket | null = null
+  // The transport exposes its TCP socket, so a silent dispatcher's connection can be
+  // destroyed instead of waiting for a close handshake.
+  private ws: RawWebSocket | null = null
   private connectTimer: NodeJS.Timeout | null = null
   private linkState: LinkState = 'unreachable'
   private stateSince = performance.now()
@@ -217,14 +213,6 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const { assignDeadlineMinMs: lo, assignDeadlineMaxMs: hi } = this.options
     if (!(lo > 0 && hi >= lo)) throw new InvalidArgumentError(`assign deadline bounds must be 0 < min <= max, got ${lo}..${hi} ms`)
     if (!(this.options.connectTimeoutMs > 0)) throw new InvalidArgumentError(`connectTimeoutMs must be above 0, got ${this.options.connectTimeoutMs}`)
-    const connector = buildConnector({})
-    this.agent = new Agent({
-      connect: (opts, callback) =>
-        connector(opts, (err, socket) => {
-          if (socket) this.lastSocket = socket as Socket
-          ;(callback as (e: Error | null, s: typeof socket | null) => void)(err, socket)
-        }),
-    })
     // 'error' without a listener would throw from inside a socket callback.
     this.on('error', () => {})
   }
@@ -333,17 +321,16 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       // Polite close, but bounded: a dispatcher that does not answer the close gets its socket destroyed.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          this.teardown(ws, 'closed by the node')
+          this.teardown(ws)
           resolve()
         }, 500)
         ws.addEventListener('close', () => (clearTimeout(timer), resolve()), { once: true })
         ws.close(1000, 'node closing')
       })
     }
-    if (this.ws) this.teardown(this.ws, 'closed by the node')
+    if (this.ws) this.teardown(this.ws)
     this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: control client closed`))
     this.setState('unreachable', 'closed')
-    await this.agent.destroy().catch(() => {})
   }
 
   // ------------------------------------------------------------------------------------------
@@ -502,10 +489,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   private open(): void {
     this.refusal = null
-    this.lastSocket = null
-    this.wsSocket = null
-    const ws = new WebSocket(this.options.url, { dispatcher: this.agent })
-    ws.binaryType = 'arraybuffer'
+    const ws = new RawWebSocket(this.options.url)
     this.ws = ws
     // A stopped dispatcher's kernel still accepts the TCP connection: the handshake or the
     // WELCOME never comes. Give up on the attempt and try again later.
@@ -518,7 +502,6 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.connectTimer.unref()
     ws.addEventListener('open', () => {
       if (this.ws !== ws) return
-      this.wsSocket = this.lastSocket
       this.lastHeard = Date.now()
       ws.send(
         encodeMessage({
@@ -667,23 +650,14 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   /** Forgets `ws` (its events are ignored from now on) and destroys its TCP socket. */
-  private teardown(ws: WebSocket, why: string): void {
+  private teardown(ws: RawWebSocket): void {
     if (this.ws === ws) this.ws = null
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
     if (this.connectTimer) clearTimeout(this.connectTimer)
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
     this.heartbeatTimer = this.connectTimer = this.deadlineTimer = null
     this.batchSentAt.length = this.batchHead = 0
-    const socket = this.wsSocket ?? this.lastSocket
-    this.wsSocket = this.lastSocket = null
-    if (socket) socket.destroy()
-    else {
-      try {
-        ws.close(4000 + ErrorCode.HeartbeatTimeout, why.slice(0, 100))
-      } catch {
-        // already closing
-      }
-    }
+    ws.socket.destroy()
   }
 
   /** The dispatcher went silent: fallback at once, terminate the socket, reconnect. */
@@ -693,7 +667,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.counters.suspects++
     const wasWelcomed = this.welcomed
     this.welcomed = false
-    this.teardown(ws, why)
+    this.teardown(ws)
     this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: dispatcher suspect: ${why}`))
     this.setState('suspect', why)
     if (wasWelcomed) this.emit('disconnected', { code: 4000 + ErrorCode.HeartbeatTimeout, reason: why })
@@ -701,19 +675,19 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   /** A connection attempt that got no WELCOME in time. */
-  private abandon(ws: WebSocket, why: string): void {
-    this.teardown(ws, why)
+  private abandon(ws: RawWebSocket, why: string): void {
+    this.teardown(ws)
     const waiter = this.connectWaiter
     this.connectWaiter = null
     waiter?.reject(new DispatcherUnavailableError(`node ${this.nodeId}: cannot register with ${this.options.url}: ${why}`))
     this.scheduleReconnect()
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
+  private onClose(ws: RawWebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return
     const wasWelcomed = this.welcomed
     this.welcomed = false
-    this.teardown(ws, reason)
+    this.teardown(ws)
     const why = this.refusal ? this.refusal.message : `connection closed (${code}${reason ? ` ${reason}` : ''})`
     this.failAll(new DispatcherUnavailableError(`node ${this.nodeId}: dispatcher unavailable: ${why}`))
     // A refused or failed attempt while suspect says nothing new about the dispatcher: it stays suspect until it answers.
