@@ -26,6 +26,8 @@ interface OclifLike {
   syscall?: string
 }
 
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g
 const OCLIF_HELP_HINT = /\n?See more help with --help\s*$/
 
 /** The exit code and the one-line message for `err` (with its stack when `debug`). */
@@ -71,7 +73,9 @@ export function describeFailure(err: unknown, options: { bin?: string; debug?: b
     code = e instanceof L7Error || e.oclif?.exit === undefined ? EXIT_FAILURE : e.oclif.exit
     what = e.message.replace(OCLIF_HELP_HINT, '')
   }
-  what = what.trim().replace(/\.$/, '')
+  // Plugins colour parts of their messages; the line stays plain (logs, pipes, specs).
+  what = what.replace(ANSI, '').trim().replace(/\.$/, '')
+  if (todo) todo = todo.replace(ANSI, '')
   const line = `Error: ${what}${todo ? `, ${todo}` : ''}`
   return { code, text: options.debug && e.stack ? `${line}\n${e.stack}` : line }
 }

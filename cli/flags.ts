@@ -132,11 +132,20 @@ const paramDefaults = Object.entries(DEFAULT_PARAMS)
   .map(([key, value]) => `${key}=${value}`)
   .join(', ')
 
-/** --param k=v,k=v: policy parameters (service/policy/types.ts PolicyParams), wherever a policy runs. */
-export const paramFlag = Flags.string({
-  description: `policy parameters, comma-separated key=value; unset ones keep their defaults: ${paramDefaults}`,
-  helpValue: '<key=value,...>',
-})
+/**
+ * --param k=v,k=v: policy parameters (service/policy/types.ts PolicyParams), wherever a policy
+ * runs; `lead` replaces the first words where a command's --param takes more (a reading's choices).
+ */
+export function paramFlagWith(lead?: string) {
+  return Flags.string({
+    description: lead
+      ? `${lead}; policy parameters otherwise default to ${paramDefaults} (before a reading's own choices)`
+      : `policy parameters, comma-separated key=value; unset ones keep their defaults: ${paramDefaults}`,
+    helpValue: '<key=value,...>',
+  })
+}
+
+export const paramFlag = paramFlagWith()
 
 /** The --param value as PolicyParams (unknown keys and non-numbers named in the error). */
 export function parseParamFlag(text: string | undefined): Partial<PolicyParams> {

@@ -17,7 +17,7 @@ import {
   type SimWorkload,
 } from '../../service/sim/index.js'
 import { L7Command } from '../command.js'
-import { cacheMbFlag, durationFlag, jsonFlag, modelSeedFlag, parseCacheMb, parseNumber, parsePolicyList, policiesFlag, surgeSeedFlag } from '../flags.js'
+import { cacheMbFlag, durationFlag, jsonFlag, modelSeedFlag, paramFlagWith, parseCacheMb, parseNumber, parsePolicyList, policiesFlag, surgeSeedFlag } from '../flags.js'
 
 export default class Simulate extends L7Command {
   static override description =
@@ -57,12 +57,10 @@ export default class Simulate extends L7Command {
       default: DEFAULT_READING,
       options: READING_NAMES,
     }),
-    param: Flags.string({
-      description:
-        'override one choice of the reading, comma-separated key=value: a policy parameter (service/policy/types.ts PolicyParams: hotThreshold=100,costTies=id,...) ' +
+    param: paramFlagWith(
+      'override one choice of the reading, comma-separated key=value: a policy parameter (service/policy/types.ts PolicyParams: hotThreshold=100,costTies=id,...) ' +
         'or a model choice (loadReports=none, front=dns-process, ordering=stationary)',
-      helpValue: '<key=value,...>',
-    }),
+    ),
     'load-reports': Flags.string({ description: 'which policies\' nodes piggyback their load on requests (default: the reading\'s; the seed: ds)', options: ['ds', 'all', 'none'] }),
     overload: Flags.string({ description: 'overload model: off, on, or maxClients=150,listenBacklog=128,synRetransmitS=3,synRetries=5 (service/sim/README.md)', default: 'off' }),
     clients: Flags.string({ description: 'client model: off, on, or machines=4,processes=80,nicMbps=100 (service/sim/README.md)', default: 'off' }),

@@ -4,7 +4,7 @@ import type { PolicyName } from '../../service/policy/types.js'
 import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
 import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
 import { L7Command } from '../command.js'
-import { diskFlag, durationFlag, jsonFlag, parseDiskFlag, parseNumber, policyFlag } from '../flags.js'
+import { diskFlag, durationFlag, jsonFlag, paramFlag, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
 
 export default class Testbed extends L7Command {
   static override description =
@@ -25,6 +25,7 @@ export default class Testbed extends L7Command {
     nodes: Flags.integer({ description: 'node hosts', default: 4, min: 1, max: 64 }),
     clients: Flags.integer({ description: 'client machines', default: 4, min: 1, max: 64 }),
     policy: policyFlag(),
+    param: paramFlag,
     'link-mbps': Flags.string({ description: 'each host\'s link, Mbit/s each way, before --scale', default: '100' }),
     delay: durationFlag({ description: 'one-way delay added on each side of every link, e.g. 1ms (needs the kernel\'s netem)', default: '0', zero: true }),
     scale: Flags.string({ description: 'slow links and emulated disks together by this factor (rates / scale, seeks * scale)', default: '1' }),
@@ -56,6 +57,7 @@ export default class Testbed extends L7Command {
         nodes: flags.nodes,
         clients: flags.clients,
         policy: flags.policy as PolicyName,
+        params: parseParamFlag(flags.param),
         linkMbps: parseNumber(flags['link-mbps'], '--link-mbps', { above: 0 }),
         scale: parseNumber(flags.scale, '--scale', { min: 1 }),
         delayMs: flags.delay * 1000,

@@ -2,9 +2,10 @@
 // simulator's figures for the same configuration beside the measured ones) and a
 // self-contained HTML report with SVG plots rendered by Vega.
 
-import { writeFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../core/atomic-write.js'
 import { renderSvg, type VegaLiteSpec } from '../report/plot.js'
 import type { ExperimentReport, PolicyOutcome } from './index.js'
+import { compactTable, LEGEND, verdict, wrap } from './verdict.js'
 
 const f = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-')
 
@@ -48,11 +49,9 @@ export function describeConfiguration(report: ExperimentReport): string {
   )
 }
 
+/** The terminal's view: configuration, compact table, verdict, legend (every line fits 100 columns). */
 export function formatExperimentTable(report: ExperimentReport): string {
-  const rows = cells(report)
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  const table = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n')
-  return `${describeConfiguration(report)}\n\n${table}`
+  return [wrap(describeConfiguration(report)), compactTable(report.outcomes), verdict(report), LEGEND.join('\n'), 'Every figure: --json, or the HTML report (--report FILE.html).'].join('\n\n')
 }
 
 function escapeHtml(text: string): string {
@@ -105,6 +104,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:f
 .plots{display:flex;flex-wrap:wrap;gap:1em}</style></head><body>
 <h1>l7 experiment: policies on a real local cluster</h1>
 <p>${escapeHtml(describeConfiguration(report))}.</p>
+<p>${escapeHtml(verdict(report))}</p>
 ${table}
 <p>Measured: the replay engine's latency (from the scheduled send) and the nodes' and dispatcher's /metrics over the measured interval.
 Simulated: <code>l7 simulate</code> with the same nodes, users, file set, caches and disk, the node CPU per request measured here, and cold caches.</p>
@@ -114,5 +114,5 @@ Simulated: <code>l7 simulate</code> with the same nodes, users, file set, caches
 }
 
 export async function writeExperimentHtml(report: ExperimentReport, path: string): Promise<void> {
-  await writeFile(path, await renderExperimentHtml(report))
+  await writeFileAtomic(path, await renderExperimentHtml(report))
 }

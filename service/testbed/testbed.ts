@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { InvalidArgumentError, L7Error, MissingDependencyError } from '../core/errors.js'
 import type { DiskModel } from '../node/disk.js'
-import { POLICY_NAMES, type PolicyName } from '../policy/types.js'
+import { POLICY_NAMES, type PolicyName, type PolicyParams } from '../policy/types.js'
 import { generateFileSizes, resolveSurgeParams, SURGE_PRESETS } from '../surge/generate.js'
 import { materialize } from '../surge/materialize.js'
 import { FRONT_PORT, haproxyArgv, haproxyConfig } from './haproxy.js'
@@ -34,6 +34,8 @@ export interface TestbedOptions {
   nodes?: number
   clients?: number
   policy?: PolicyName
+  /** Policy parameters, passed to the dispatcher as `--param k=v,...`. */
+  params?: Partial<PolicyParams>
   /** Each host's link, Mbit/s each way, before --scale (the seed's 100 Mb/s Ethernet). */
   linkMbps?: number
   /** One-way delay on each side of every shaped link, ms (needs the kernel's netem; default 0). */
@@ -207,7 +209,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Runnin
     const env = { L7_TOKEN: token }
 
     const dHost = hostsOf('dispatcher')[0]
-    const dProc = startL7(dHost.netns, 'the dispatcher', ['dispatch', '--policy', policy, '--listen', `${dHost.address}:${DISPATCHER_PORT}`], env)
+    const param = Object.entries(options.params ?? {}).map(([key, value]) => `${key}=${value}`)
+    const dArgs = ['dispatch', '--policy', policy, '--listen', `${dHost.address}:${DISPATCHER_PORT}`, ...(param.length ? ['--param', param.join(',')] : [])]
+    const dProc = startL7(dHost.netns, 'the dispatcher', dArgs, env)
     processes.push(dProc)
     await waitReady(dProc, READY_TIMEOUT_MS)
     const dispatcherUrl = `ws://${dHost.address}:${DISPATCHER_PORT}`
