@@ -174,7 +174,6 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private doneNode = new Int32Array(1024)
   private doneHash = new Uint32Array(1024)
   private doneCount = 0
-  private doneScheduled = false
   // DS: requests served locally since the last ASSIGN, per hash.
   private readonly localServed = new Map<number, number>()
   private readonly frame = new FrameBuffer(64 * 1024)
@@ -292,11 +291,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.doneHash[n] = hash
     this.doneNode[n] = node
     this.doneCount = n + 1
+    // Batching: DONEs leave with the next flush, before its ASSIGN and in the same write;
+    // while a batch is unanswered they wait for its REPLY (at most one round trip), which
+    // triggers that flush. Nothing else waits: the REPLY comes whatever the load.
     if (!this.options.batching) this.flushDones()
-    else if (!this.doneScheduled) {
-      this.doneScheduled = true
-      setImmediate(this.flushDonesTask)
-    }
+    else this.scheduleFlush()
   }
 
   /** DS: this node served a request for `hash` locally; counted and sent with the next ASSIGN. */
@@ -348,10 +347,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
   /** Sends what is pending as one ASSIGN (up to maxBatch), unless a batch is still unanswered. */
   private flush(): void {
-    if (!this.welcomed || this.batchesInFlight > 0 || this.pendingCount === 0) return
-    const n = Math.min(this.pendingCount, this.options.maxBatch)
+    if (!this.welcomed || this.batchesInFlight > 0) return
     // DONEs first: the dispatcher should see finished connections before deciding new ones.
     if (this.doneCount > 0) this.flushDones()
+    if (this.pendingCount === 0) return
+    const n = Math.min(this.pendingCount, this.options.maxBatch)
     for (let i = 0; i < n; i++) this.sent.push(this.pendingId[i], this.pendingResolves[i], this.pendingRejects[i])
     this.sendAssign(this.pendingId, this.pendingHash, n)
     if (n === this.pendingCount) {
@@ -448,11 +448,6 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       this.rttvar += (Math.abs(this.srtt - ms) - this.rttvar) / 4
       this.srtt += (ms - this.srtt) / 8
     }
-  }
-
-  private readonly flushDonesTask = (): void => {
-    this.doneScheduled = false
-    this.flushDones()
   }
 
   private flushDones(): void {

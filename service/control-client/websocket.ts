@@ -9,7 +9,7 @@
 // socket's buffers. Only binary messages matter to the protocol; text, ping, pong, close
 // and fragmented messages are handled as the RFC says.
 
-import { createHash, randomBytes, randomFillSync } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -31,18 +31,19 @@ interface Listeners {
   close: Listener<CloseEventLike>[]
 }
 
-// Mask keys come from a pool of random bytes, refilled when used up (one call per 1024 frames).
-const maskPool = Buffer.alloc(4096)
-let maskAt = maskPool.length
+// Masking exists to stop a client's bytes from being read as something else by proxies in
+// between (RFC 6455 section 10.3); the control channel goes from our node to our dispatcher,
+// so keys come from a fast generator (xorshift32, seeded from the system's random source)
+// rather than a system call.
+let maskState = randomBytes(4).readUInt32LE(0) | 1
+const maskBytes = Buffer.alloc(4)
 
 function maskKey(): Buffer {
-  if (maskAt === maskPool.length) {
-    randomFillSync(maskPool)
-    maskAt = 0
-  }
-  const key = maskPool.subarray(maskAt, maskAt + 4)
-  maskAt += 4
-  return key
+  maskState ^= maskState << 13
+  maskState ^= maskState >>> 17
+  maskState ^= maskState << 5
+  maskBytes.writeInt32LE(maskState | 0, 0)
+  return maskBytes
 }
 
 /** One client frame (FIN set, masked). */
