@@ -9,6 +9,7 @@
 // (generated): paper.md, paper.json and SVG plots. Deterministic for its seeds.
 
 import { mkdir, writeFile } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Impl } from '../service/policy/index.js'
@@ -78,6 +79,8 @@ export interface ReadingRow {
   params: Partial<PolicyParams>
   model: ModelChoices
   runs: ReadingRun[]
+  /** Is it DS or its load reports? 4 nodes x 7000 users, models off, both policies given the same reports. */
+  sameReports: Array<{ loadReports: LoadReports; ds: PaperPoint; lardCost: PaperPoint; ratio: number }>
 }
 
 export interface SensitivityRow {
@@ -189,7 +192,7 @@ export async function runPaperBench(options: PaperOptions): Promise<PaperReport>
   for (const name of readingNames) findReading(name)
   const seedsN = options.seeds.length
   const total =
-    (options.cachesMb.length * options.nodes.length * options.users.length * options.policies.length + readingNames.length * 2 * 2 * 2) * seedsN +
+    (options.cachesMb.length * options.nodes.length * options.users.length * options.policies.length + readingNames.length * (2 * 2 * 2 + 2 * 2)) * seedsN +
     cases.length * sensitivityPoints.length * 2
   let done = 0
   const tick = (runs: number, label: string) => options.onProgress?.((done += runs), total, label)
@@ -224,7 +227,15 @@ export async function runPaperBench(options: PaperOptions): Promise<PaperReport>
         scale: { ds: nodes16.ds.throughput / nodes4.ds.throughput, lardCost: nodes16.lardCost.throughput / nodes4.lardCost.throughput },
       })
     }
-    readings.push({ name, summary: findReading(name).summary, params: reading.params, model: reading.model, runs })
+    const sameReports: ReadingRow['sameReports'] = []
+    for (const loadReports of ['none', 'all'] as const) {
+      const spec = { nodes: 4, users: 7000, cacheMb: baseCache, params: reading.params, model: { ...reading.model, loadReports } }
+      const ds = point({ ...spec, policy: 'ds' })
+      const lardCost = point({ ...spec, policy: 'lard-cost' })
+      tick(2 * seedsN, `reading ${name} load reports ${loadReports}`)
+      sameReports.push({ loadReports, ds, lardCost, ratio: ds.throughput / lardCost.throughput })
+    }
+    readings.push({ name, summary: findReading(name).summary, params: reading.params, model: reading.model, runs, sameReports })
   }
 
   const sensitivity: SensitivityRow[] = []
@@ -311,6 +322,12 @@ function readingsTables(readings: ReadingRow[]): string[] {
         lines.push(
           `| ${r.name} | ${run.models === 'off' ? 'off' : 'on'} | ${nodes} | ${at.ds.localFraction.toFixed(3)} | ${at.ds.loadImbalance.toFixed(2)} | ${at.lardCost.loadImbalance.toFixed(2)} | ${at.ds.cpuUtilization.toFixed(2)} | ${at.lardCost.cpuUtilization.toFixed(2)} | ${at.ds.synDropsPerRequest.toFixed(3)} | ${at.lardCost.synDropsPerRequest.toFixed(3)} | ${at.ds.clientNicUtilization.toFixed(2)} | ${at.ds.meanResponseMs.toFixed(0)} | ${at.lardCost.meanResponseMs.toFixed(0)} |`,
         )
+  lines.push('', 'Is it DS or its load reports? 4 nodes x 7000 users, models off, both policies given the same load reports (`loadReports` none: no node reports; all: every node does):', '')
+  lines.push('| reading | load reports | ds | lard-cost | ds / lard-cost | ds imbalance | lard-cost imbalance |')
+  lines.push('|---|---|---:|---:|---:|---:|---:|')
+  for (const r of readings)
+    for (const v of r.sameReports)
+      lines.push(`| ${r.name} | ${v.loadReports} | ${range(v.ds)} | ${range(v.lardCost)} | ${v.ratio.toFixed(2)} | ${v.ds.loadImbalance.toFixed(2)} | ${v.lardCost.loadImbalance.toFixed(2)} |`)
   lines.push('', 'The readings (service/policy/README.md, "Readings"):', '')
   for (const r of readings) lines.push(`- \`${r.name}\`: ${r.summary}. Parameters ${JSON.stringify(r.params)}, model ${JSON.stringify(r.model)}.`)
   lines.push('')
@@ -344,7 +361,7 @@ async function writePaperResults(
     `Reading \`${options.reading}\` (service/policy/README.md, "Readings") for the sweep and the sensitivity cases.`,
     `${options.warmupSeconds} s warm-up (caches start warm) then ${options.durationSeconds} s measured per point; model seeds ${options.seeds.join(', ')}:`,
     `every figure of the sweep and of the readings table is the mean without the largest and the smallest (the seed paper's method); the sensitivity cases use seed ${options.seeds[0]} only.`,
-    `Sweep wall time ${wallSeconds.toFixed(0)} s on this machine.`,
+    `Whole run ${wallSeconds.toFixed(0)} s of wall time on this machine (load average ${loadavg().map((l) => l.toFixed(1)).join(', ')} at the end; a shared 2-core VM).`,
     '',
   ]
   if (readings.length > 0) {
@@ -358,6 +375,20 @@ async function writePaperResults(
     lines.push(`## Per-node cache ${cacheMb} MiB (${fits})`, '')
     lines.push(`![throughput](throughput-${tag}.svg)`, '', `![response time](response-${tag}.svg)`, '')
     lines.push('Connections per second:', '', pivot(rows, options.policies, (r) => r.throughput, 0), '')
+    const ratios = rows
+      .filter((r) => r.policy === 'ds')
+      .map((ds) => {
+        const lc = rows.find((r) => r.policy === 'lard-cost' && r.nodes === ds.nodes && r.users === ds.users)
+        return lc ? ds.throughput / lc.throughput : NaN
+      })
+      .filter((x) => Number.isFinite(x))
+    if (ratios.length > 0) {
+      const geo = Math.exp(ratios.reduce((a, x) => a + Math.log(x), 0) / ratios.length)
+      lines.push(
+        `DS / lard-cost over these ${ratios.length} points: geometric mean ${geo.toFixed(3)}, from ${Math.min(...ratios).toFixed(2)} to ${Math.max(...ratios).toFixed(2)}; DS ahead by more than 5% at ${ratios.filter((x) => x > 1.05).length}, behind by more than 5% at ${ratios.filter((x) => x < 0.95).length}.`,
+        '',
+      )
+    }
     lines.push('Mean response time, ms:', '', pivot(rows, options.policies, (r) => r.meanResponseMs, 1), '')
     lines.push('Cache hit rate:', '', pivot(rows, options.policies, (r) => r.hitRate, 3), '')
     lines.push('Fraction served locally without the dispatcher (DS fast path):', '', pivot(rows, options.policies, (r) => r.localFraction, 3), '')
