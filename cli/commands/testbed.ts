@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core'
-import { InvalidArgumentError, L7Error, MissingDependencyError } from '../../service/core/errors.js'
+import { L7Command } from '../command.js'
+import { L7Error } from '../../service/core/errors.js'
 import type { PolicyName } from '../../service/policy/types.js'
 import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
 import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
-import { L7Command } from '../command.js'
-import { diskFlag, durationFlag, jsonFlag, paramFlag, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
+import { cacheMbFlag, diskFlag, durationFlag, jsonFlag, paramFlag, parseCacheMb, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
 
 export default class Testbed extends L7Command {
   static override description =
@@ -29,19 +29,20 @@ export default class Testbed extends L7Command {
     'link-mbps': Flags.string({ description: 'each host\'s link, Mbit/s each way, before --scale', default: '100' }),
     delay: durationFlag({ description: 'one-way delay added on each side of every link, e.g. 1ms (needs the kernel\'s netem)', default: '0', zero: true }),
     scale: Flags.string({ description: 'slow links and emulated disks together by this factor (rates / scale, seeks * scale)', default: '1' }),
-    'cache-mb': Flags.integer({ description: 'content cache per node, MiB', default: 32, min: 0 }),
+    'cache-mb': cacheMbFlag(32),
     disk: diskFlag,
     files: Flags.integer({ description: 'files of the seed\'s SURGE set to generate (without --docroot)', default: 2000, min: 1 }),
     docroot: Flags.directory({ description: 'serve this directory instead of a generated file set', exists: true }),
     front: Flags.boolean({ description: 'start the HAProxy front', default: true, allowNo: true }),
     cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) that crashed test beds left, then exit', default: false }),
-    all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
     json: jsonFlag('print the ready line as a bare JSON object ({"event":"ready",...})'),
+    all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Testbed)
     const unavailable = testbedUnavailable()
+    // Exit 2 (issue 14): the machine cannot run a test bed at all, like a usage error.
     if (unavailable) this.error(unavailable, { exit: 2 })
     if (flags.cleanup) {
       const removed = cleanupLeftovers(flags.all)
@@ -61,7 +62,7 @@ export default class Testbed extends L7Command {
         linkMbps: parseNumber(flags['link-mbps'], '--link-mbps', { above: 0 }),
         scale: parseNumber(flags.scale, '--scale', { min: 1 }),
         delayMs: flags.delay * 1000,
-        cacheMb: flags['cache-mb'],
+        cacheMb: parseCacheMb(flags['cache-mb']),
         disk: parseDiskFlag(flags.disk),
         files: flags.files,
         docroot: flags.docroot,
@@ -70,12 +71,8 @@ export default class Testbed extends L7Command {
       this.log(flags.json ? JSON.stringify({ event: 'ready', ...bed.info() }) : `ready ${JSON.stringify(bed.info())}`)
       // Runs until a signal (installSignalTeardown tears down and exits) or a process of the bed dies.
       const died = await Promise.race([bed.dispatcher.process!.exited.then(() => 'the dispatcher'), ...bed.nodes.map((n) => n.process.exited.then(() => `node ${n.id}`))])
-      if (!closing) this.error(`${died} exited: ${[bed.dispatcher.process!, ...bed.nodes.map((n) => n.process)].map((p) => p.stderrTail()).filter(Boolean).join('; ') || 'no message'}`, { exit: 1 })
+      if (!closing) throw new L7Error('L7_TESTBED_DIED', `${died} exited: ${[bed.dispatcher.process!, ...bed.nodes.map((n) => n.process)].map((p) => p.stderrTail()).filter(Boolean).join('; ') || 'no message'}`)
       await closing
-    } catch (err) {
-      if (err instanceof MissingDependencyError || err instanceof InvalidArgumentError) this.error(err.message, { exit: 2 })
-      if (err instanceof L7Error) this.error(err.message, { exit: 1 })
-      throw err
     } finally {
       await close()
       removeSignals()

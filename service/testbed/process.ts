@@ -56,7 +56,8 @@ export function startL7(netns: string, name: string, args: string[], env: NodeJS
 export function waitReady<T = Record<string, unknown>>(p: HostProcess, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const check = () => {
-      const m = /^ready (\{.*\})$/m.exec(p.stdout())
+      // `ready {json}`, or with --json a bare `{"event":"ready",...}` (cli/README.md)
+      const m = /^ready (\{.*\})$/m.exec(p.stdout()) ?? /^(\{"event":"ready".*\})$/m.exec(p.stdout())
       if (!m) return false
       done()
       try {
