@@ -800,6 +800,7 @@ class ClusterModel {
       cacheMb: this.cfg.cacheBytes / (1 << 20),
       throughput: m / windowSeconds,
       meanResponseMs: this.latency.mean() / 1000,
+      p50ResponseMs: this.latency.quantile(0.5) / 1000,
       p99ResponseMs: this.latency.quantile(0.99) / 1000,
       hitRate: m === 0 ? 0 : this.hits / m,
       localFraction: m === 0 ? 0 : this.localServed / m,

@@ -186,6 +186,8 @@ export interface SimResult {
   /** Connections (requests) completed per simulated second in the measured interval. */
   throughput: number
   meanResponseMs: number
+  /** Median response time (the test bed experiment compares it with the measured one). */
+  p50ResponseMs: number
   p99ResponseMs: number
   hitRate: number
   /** Requests served where they arrived without asking the dispatcher (DS fast path). */
