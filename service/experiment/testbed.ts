@@ -20,8 +20,9 @@ import type { LatencySummary, ReplayResult } from '../replay/types.js'
 import { closedLoopFromSurge, simulatePolicy, type SimResult } from '../sim/index.js'
 import { surgeParams } from '../sim/workload.js'
 import { generateSurge, materialize, writeSurgeFiles, type SurgeWorkload } from '../surge/index.js'
-import { linkBytes, type Host } from '../testbed/network.js'
+import { linkBytes, linkDrops, type Host } from '../testbed/network.js'
 import { scaledResources, startTestbed, type RunningTestbed } from '../testbed/testbed.js'
+import type { HostProcess } from '../testbed/process.js'
 import { difference, nodeCounters, type NodeCounters } from './metrics.js'
 import { simCostsFor } from './index.js'
 
@@ -47,12 +48,12 @@ export interface TestbedExperimentOptions {
 export const DEFAULT_TESTBED_EXPERIMENT: Readonly<Omit<TestbedExperimentOptions, 'onProgress' | 'policies'>> = Object.freeze({
   nodes: 4,
   clients: 4,
-  users: [80, 160, 320],
-  durationS: 10,
-  warmupS: 4,
+  users: [50, 100, 200],
+  durationS: 8,
+  warmupS: 3,
   linkMbps: 100,
   scale: 10,
-  cacheMb: 4,
+  cacheMb: 1,
   disk: { seekMs: 10, mbps: 20 },
   simulate: true,
 })
@@ -62,6 +63,8 @@ export interface HostUse {
   role: Host['role']
   /** Busy fraction of the link's shaped rate, the busier direction. */
   link: number
+  /** Packets its shapers dropped (queue full) in the measured interval. */
+  drops: number
   /** Node CPU, fraction of one core (nodes and the dispatcher). */
   cpu?: number
   /** Emulated disk busy fraction (nodes). */
@@ -102,6 +105,7 @@ interface Snapshot {
   atMs: number
   nodes: NodeCounters[]
   links: { tx: number; rx: number }[]
+  drops: number[]
   cpu: number[]
   dispatcherCpu: number
 }
@@ -118,13 +122,18 @@ async function nodeMetrics(bed: RunningTestbed, id: number): Promise<string> {
 
 async function snapshot(bed: RunningTestbed): Promise<Snapshot> {
   const hosts = bed.network.hosts
-  const [nodes, links, cpu, dispatcherCpu] = await Promise.all([
-    Promise.all(bed.nodes.map(async (n) => nodeCounters(await nodeMetrics(bed, n.id)))),
+  // Time, bytes and CPU first and together (quick reads); the nodes' /metrics take a process each.
+  const atMs = performance.now()
+  const [links, cpu, dispatcherCpu] = await Promise.all([
     Promise.all(hosts.map((h) => linkBytes(h))),
     Promise.all(bed.nodes.map((n) => processCpuSeconds(n.process.process.pid))),
     processCpuSeconds(bed.dispatcher.process?.process.pid),
   ])
-  return { atMs: performance.now(), nodes, links, cpu, dispatcherCpu }
+  const [nodes, drops] = await Promise.all([
+    Promise.all(bed.nodes.map(async (n) => nodeCounters(await nodeMetrics(bed, n.id)))),
+    Promise.all(hosts.map((h) => (h.mbps === null ? 0 : linkDrops(bed.network, h)))),
+  ])
+  return { atMs, nodes, links, drops, cpu, dispatcherCpu }
 }
 
 /** The sequence rotated by `shift`, so that client machines do not replay the same objects in step. */
@@ -164,21 +173,31 @@ function sumHeader(results: ReplayResult[], key: string, field: 'requests' | 'by
   return total
 }
 
-/** Runs the users of one step on every client machine at once and returns their replay results. */
-async function runClients(bed: RunningTestbed, dirs: string[], users: number, options: TestbedExperimentOptions): Promise<ReplayResult[]> {
+/** Starts the users of one step on every client machine at once (`l7 replay`, closed loop, through the front). */
+function startClients(bed: RunningTestbed, dirs: string[], users: number, options: TestbedExperimentOptions): HostProcess[] {
   const target = bed.front ? bed.front.url : bed.nodes.map((n) => n.url).join(',')
   const perClient = dirs.map((_, c) => Math.floor(users / dirs.length) + (c < users % dirs.length ? 1 : 0))
-  const procs = dirs.map((dir, c) =>
+  return dirs.map((dir, c) =>
     bed.startOnClient(c, `replay on client ${c}`, [
       'replay', dir, '--mode', 'closed', '--users', String(Math.max(1, perClient[c])), '--http1.0', '--target', target,
-      '--warmup', `${options.warmupS}s`, '--duration', `${options.durationS}s`, '--timeout', '30s', '--json',
+      '--warmup', `${options.warmupS}s`, '--duration', `${options.durationS + 5}s`, '--timeout', '30s', '--json',
     ]),
   )
+}
+
+/**
+ * Stops the replays (SIGINT: they print what they measured without waiting for a long drain) and
+ * reads their JSON results.
+ */
+async function stopClients(procs: HostProcess[]): Promise<ReplayResult[]> {
+  for (const p of procs) if (p.process.exitCode === null) p.process.kill('SIGINT')
+  const timer = setTimeout(() => procs.forEach((p) => p.process.kill('SIGKILL')), 15_000)
   const codes = await Promise.all(procs.map((p) => p.exited))
+  clearTimeout(timer)
   return procs.map((p, c) => {
     const out = p.stdout()
     const start = out.indexOf('{')
-    if (codes[c] !== 0 || start < 0) throw new L7Error('L7_TESTBED_REPLAY', `l7 replay on client ${c} failed (${codes[c]}): ${p.stderrTail()}`)
+    if (start < 0) throw new L7Error('L7_TESTBED_REPLAY', `l7 replay on client ${c} failed (${codes[c]}): ${p.stderrTail()}`)
     return JSON.parse(out.slice(start)) as ReplayResult
   })
 }
@@ -207,7 +226,7 @@ function describeRun(
   const hosts: HostUse[] = bed.network.hosts.map((h, i) => {
     const tx = after.links[i].tx - before.links[i].tx
     const rx = after.links[i].rx - before.links[i].rx
-    const use: HostUse = { host: h.netns.slice(bed.network.prefix.length), role: h.role, link: h.mbps === null ? 0 : Math.max(tx, rx) / (linkBps * seconds) }
+    const use: HostUse = { host: h.netns.slice(bed.network.prefix.length), role: h.role, link: h.mbps === null ? 0 : Math.max(tx, rx) / (linkBps * seconds), drops: after.drops[i] - before.drops[i] }
     if (h.role === 'node') {
       const n = nodes[h.index]
       use.cpu = (after.cpu[h.index] - before.cpu[h.index]) / seconds
@@ -227,7 +246,8 @@ function describeRun(
   return {
     policy,
     users,
-    throughput: results.reduce((a, r) => a + r.throughputRps, 0),
+    // Server side, over exactly the measured window: every request is counted once, by the node that served it.
+    throughput: served / seconds,
     requests,
     errors: results.reduce((a, r) => a + r.errors, 0),
     latencyMs,
@@ -271,12 +291,20 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
       try {
         for (const users of options.users) {
           progress(`${policy}: ${users} users, ${options.warmupS} s warm-up + ${options.durationS} s measured`)
-          const replays = runClients(bed, dirs, users, options)
-          replays.catch(() => {})
-          // The counters are read when the replays' warm-up ends (they start within about a second).
-          const before = await new Promise<Snapshot>((resolve, reject) => setTimeout(() => snapshot(bed).then(resolve, reject), (options.warmupS + 1) * 1000))
-          const results = await replays
-          const after = await snapshot(bed)
+          const clients = startClients(bed, dirs, users, options)
+          // The counters are read when the replays' warm-up ends (they start within about a second)
+          // and `duration` later; then the replays are stopped (a drain at saturation would take
+          // seconds and dilute every figure).
+          const at = (seconds: number) => new Promise<Snapshot>((resolve, reject) => setTimeout(() => snapshot(bed).then(resolve, reject), seconds * 1000))
+          let before!: Snapshot
+          let after!: Snapshot
+          let results: ReplayResult[]
+          try {
+            before = await at(options.warmupS + 1)
+            after = await at(options.durationS - (performance.now() - before.atMs) / 1000)
+          } finally {
+            results = await stopClients(clients)
+          }
           const run = describeRun(policy, users, bed, results, before, after, scaled, await mergedLatency(results))
           progress(
             `${policy}: ${users} users: ${run.throughput.toFixed(1)} req/s, p50 ${run.latencyMs.p50} ms, errors ${run.errors}, ` +
@@ -300,7 +328,8 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
           warmupSeconds: options.warmupS,
           seed: 1,
           impl: 'wasm',
-          prewarm: false,
+          // Warm caches, as the test bed's nodes are after the first step of the sweep.
+          prewarm: true,
           costs: simCostsForTestbed(scaled, run),
           params: options.params,
         })

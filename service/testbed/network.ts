@@ -27,6 +27,8 @@ export interface HostSpec {
   mbps: number | null
   /** One-way delay added on each side of the link, ms (needs sch_netem); 0: none. */
   delayMs?: number
+  /** The shaper's queue, in ms of traffic at its rate, before tail drop (default 50). */
+  queueMs?: number
 }
 
 export interface Host extends HostSpec {
@@ -88,23 +90,23 @@ export function newPrefix(): string {
 }
 
 /**
- * One side of a link: tbf (rate in Mbit/s, a burst of two MTUs or 2 ms of traffic, a 50 ms queue,
- * a switch port's buffer, before tail drop); with a delay, netem does both (rate and delay).
+ * One side of a link: tbf (rate in Mbit/s, a burst of two MTUs or 2 ms of traffic, a queue of
+ * `queueMs` of traffic, a switch port's buffer, before tail drop); with a delay, netem does both.
  */
-function shapeArgs(netns: string, dev: string, mbps: number, delayMs: number): string[] {
+function shapeArgs(netns: string, dev: string, mbps: number, delayMs: number, queueMs: number): string[] {
   const head = ['-n', netns, 'qdisc', 'replace', 'dev', dev, 'root']
   const bytesPerMs = (mbps * 1e6) / 8 / 1000
   if (delayMs > 0) {
-    const packets = Math.max(100, Math.ceil((bytesPerMs * (50 + delayMs)) / 1500))
+    const packets = Math.max(100, Math.ceil((bytesPerMs * (queueMs + delayMs)) / 1500))
     return [...head, 'netem', 'delay', `${delayMs}ms`, 'rate', `${mbps}mbit`, 'limit', String(packets)]
   }
   const burst = Math.max(3028, Math.ceil(bytesPerMs * 2))
-  return [...head, 'tbf', 'rate', `${mbps}mbit`, 'burst', String(burst), 'latency', '50ms']
+  return [...head, 'tbf', 'rate', `${mbps}mbit`, 'burst', String(burst), 'latency', `${queueMs}ms`]
 }
 
-async function shape(netns: string, dev: string, mbps: number, delayMs: number): Promise<void> {
+async function shape(netns: string, dev: string, mbps: number, delayMs: number, queueMs: number): Promise<void> {
   try {
-    await sh('tc', shapeArgs(netns, dev, mbps, delayMs))
+    await sh('tc', shapeArgs(netns, dev, mbps, delayMs, queueMs))
   } catch (err) {
     if (delayMs > 0 && /unknown/i.test((err as Error).message)) {
       throw new MissingDependencyError('a link delay needs the kernel\'s netem qdisc (sch_netem), which this kernel lacks: use a delay of 0')
@@ -137,8 +139,8 @@ export async function buildNetwork(prefix: string, specs: HostSpec[]): Promise<N
       await sh('ip', ['-n', host.netns, 'link', 'set', 'eth0', 'up'])
       if (spec.mbps !== null) {
         // Both directions: the host's sending side, and the bridge port's (what the host receives).
-        await shape(host.netns, 'eth0', spec.mbps, spec.delayMs ?? 0)
-        await shape(b, host.port, spec.mbps, spec.delayMs ?? 0)
+        await shape(host.netns, 'eth0', spec.mbps, spec.delayMs ?? 0, spec.queueMs ?? 50)
+        await shape(b, host.port, spec.mbps, spec.delayMs ?? 0, spec.queueMs ?? 50)
       }
     }
     return network
@@ -224,6 +226,16 @@ export async function linkBytes(host: Host): Promise<{ tx: number; rx: number }>
   const text = await sh('ip', ['-n', host.netns, '-j', '-s', 'link', 'show', 'dev', 'eth0'])
   const [link] = JSON.parse(text) as { stats64: { tx: { bytes: number }; rx: { bytes: number } } }[]
   return { tx: link.stats64.tx.bytes, rx: link.stats64.rx.bytes }
+}
+
+/** Packets the link's shapers dropped so far (queue full), both directions. */
+export async function linkDrops(network: Network, host: Host): Promise<number> {
+  let drops = 0
+  for (const [netns, dev] of [[host.netns, 'eth0'], [network.bridgeNetns, host.port]]) {
+    const text = await sh('tc', ['-n', netns, '-j', '-s', 'qdisc', 'show', 'dev', dev])
+    for (const q of JSON.parse(text) as { drops?: number }[]) drops += q.drops ?? 0
+  }
+  return drops
 }
 
 /** Cuts a host's link (fault injection) or restores it. */

@@ -163,6 +163,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Runnin
   const unavailable = testbedUnavailable()
   if (unavailable) throw new MissingDependencyError(unavailable)
   const { mbps, disk } = scaledResources(linkMbps, options.disk ?? null, scale)
+  // A switch port's buffer: 50 ms of traffic at the unscaled rate, so the same bytes, and the same
+  // time scaled, at the scaled rate (a fixed 50 ms would drop packets `scale` times sooner).
+  const queueMs = 50 * scale
   const delayMs = options.delayMs ?? 0
   if (!(delayMs >= 0)) throw new InvalidArgumentError(`--delay must be >= 0, got ${delayMs}`)
 
@@ -199,9 +202,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Runnin
     if (!options.docroot) await writeFileSet(docroot, options.files ?? 2000)
     // The front stands for the seed's switch, whose backplane was not the limit: its link is not shaped.
     const specs: HostSpec[] = [
-      { role: 'dispatcher', index: 0, mbps, delayMs },
-      ...Array.from({ length: nodeCount }, (_, i): HostSpec => ({ role: 'node', index: i, mbps, delayMs })),
-      ...Array.from({ length: clientCount }, (_, i): HostSpec => ({ role: 'client', index: i, mbps, delayMs })),
+      { role: 'dispatcher', index: 0, mbps, delayMs, queueMs },
+      ...Array.from({ length: nodeCount }, (_, i): HostSpec => ({ role: 'node', index: i, mbps, delayMs, queueMs })),
+      ...Array.from({ length: clientCount }, (_, i): HostSpec => ({ role: 'client', index: i, mbps, delayMs, queueMs })),
       ...(options.front === false ? [] : [{ role: 'front', index: 0, mbps: null } as HostSpec]),
     ]
     const network = await buildNetwork(prefix, specs)
