@@ -4,6 +4,7 @@ import { formatExperimentTable, writeExperimentHtml } from '../../service/experi
 import { L7Command } from '../command.js'
 import { DEFAULT_READING, READING_NAMES, resolveReading } from '../../service/sim/readings.js'
 import { cacheMbFlag, durationFlag, jsonFlag, paramFlagWith, parseCacheMb, parseDiskFlag, parsePolicyList, policiesFlag } from '../flags.js'
+import { runTestbedExperimentCommand } from '../experiment-testbed.js'
 
 export default class Experiment extends L7Command {
   static override description =
@@ -18,6 +19,7 @@ export default class Experiment extends L7Command {
     '<%= config.bin %> experiment',
     '<%= config.bin %> experiment --policies ds,lard-cost --users 300 --duration 30s --report experiment.html',
     '<%= config.bin %> experiment --cache-mb 16 --disk none --param hotThreshold=20 --json',
+    '<%= config.bin %> experiment --testbed --policies ds,lard-cost,lard,wrr',
   ]
 
   static override flags = {
@@ -37,10 +39,23 @@ export default class Experiment extends L7Command {
     simulate: Flags.boolean({ description: 'also simulate the same configuration', default: true, allowNo: true }),
     report: Flags.string({ description: 'write an HTML report with every figure and plots here' }),
     json: jsonFlag('print every figure as JSON instead of the table'),
+    testbed: Flags.boolean({
+      description: 'run on the network-namespace test bed (root, iproute2, HAProxy): hosts with shaped links, users swept past the knee; service/testbed/README.md',
+      default: false,
+    }),
+    clients: Flags.integer({ description: '--testbed: client machines', default: 4, min: 1, max: 64 }),
+    'link-mbps': Flags.string({ description: '--testbed: each host\'s link, Mbit/s, before --scale', default: '100' }),
+    scale: Flags.string({ description: '--testbed: links and disks this many times slower (so CPU never binds)', default: '10' }),
+    sweep: Flags.string({ description: '--testbed: total users at each step, comma-separated (default 50,100,200)' }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Experiment)
+    const { flags, metadata } = await this.parse(Experiment)
+    if (flags.testbed) {
+      const given = (flag: string) => !(metadata.flags as Record<string, { setFromDefault?: boolean } | undefined>)[flag]?.setFromDefault
+      this.log(await runTestbedExperimentCommand(flags, given))
+      return
+    }
     // Ctrl-C (or SIGTERM): stop after dropping the policy being measured, and report the others;
     // a second one exits at once (the temporary file set is still removed, see removeOnExit).
     const controller = new AbortController()

@@ -40,8 +40,8 @@ export function formatTestbedTable(report: TestbedExperimentReport): string {
   const out: string[] = []
   const disk = report.scaled.disk ? `disk seek ${report.scaled.disk.seekMs} ms, ${report.scaled.disk.mbps} MB/s` : 'no disk'
   out.push(
-    `Test bed: ${o.nodes} nodes, ${o.clients} client machines, HAProxy front; links ${report.scaled.linkMbps} Mb/s, ${disk} ` +
-      `(scale ${o.scale}); cache ${o.cacheMb} MiB per node; ${o.warmupS} s warm-up + ${o.durationS} s per step.`,
+    `Test bed: ${o.nodes} nodes, ${o.clients} client machines, HAProxy front, scale ${o.scale}: links ${report.scaled.linkMbps} Mb/s,\n` +
+      `${disk}; cache ${o.cacheMb} MiB per node; ${o.warmupS} s warm-up + ${o.durationS} s per step.`,
   )
   const widths = [10, 5, 7, 7, 5, 7, 7, 5, 5, 6, 17]
   out.push(line(['policy', 'users', 'req/s', 'sim', 'diff', 'p50 ms', 'sim', 'diff', 'hit', 'errors', 'bound by'], widths))

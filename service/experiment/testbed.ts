@@ -13,11 +13,13 @@ import { join } from 'node:path'
 import * as hdr from 'hdr-histogram-js'
 import { InvalidArgumentError, L7Error } from '../core/errors.js'
 import { processCpuSeconds } from '../core/child-process.js'
+import { removeOnExit } from '../core/atomic-write.js'
 import type { DiskModel } from '../node/disk.js'
-import type { PolicyName, PolicyParams } from '../policy/types.js'
+import type { PolicyName } from '../policy/types.js'
 import { initHistograms, mergeEncoded, summarizeMs } from '../replay/histograms.js'
 import type { LatencySummary, ReplayResult } from '../replay/types.js'
-import { closedLoopFromSurge, simulatePolicy, type SimResult } from '../sim/index.js'
+import { closedLoopFromSurge, simulatePolicy, type ResolvedReading, type SimResult } from '../sim/index.js'
+import { SEED_CLIENTS } from '../sim/types.js'
 import { surgeParams } from '../sim/workload.js'
 import { generateSurge, materialize, writeSurgeFiles, type SurgeWorkload } from '../surge/index.js'
 import { linkBytes, linkDrops, type Host } from '../testbed/network.js'
@@ -40,7 +42,8 @@ export interface TestbedExperimentOptions {
   cacheMb: number
   /** Emulated disk before scaling. */
   disk: DiskModel | null
-  params?: Partial<PolicyParams>
+  /** The reading of the seed: its parameters go to the dispatcher and the model, its model choices to the model. */
+  reading?: ResolvedReading
   simulate: boolean
   onProgress?: (line: string) => void
 }
@@ -270,6 +273,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
   const scaledRes = scaledResources(options.linkMbps, options.disk, options.scale)
   const scaled = { linkMbps: scaledRes.mbps, disk: scaledRes.disk }
   const work = await mkdtemp(join(tmpdir(), 'l7-experiment-testbed-'))
+  const forget = removeOnExit(work) // Ctrl-C: the test bed's own exit hook removes its namespaces
   const runs: TestbedRun[] = []
   try {
     const docroot = join(work, 'www')
@@ -282,6 +286,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
         nodes: options.nodes,
         clients: options.clients,
         policy,
+        params: options.reading?.params,
         linkMbps: options.linkMbps,
         scale: options.scale,
         cacheMb: options.cacheMb,
@@ -331,7 +336,11 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
           // Warm caches, as the test bed's nodes are after the first step of the sweep.
           prewarm: true,
           costs: simCostsForTestbed(scaled, run),
-          params: options.params,
+          params: options.reading?.params,
+          loadReports: options.reading?.model.loadReports,
+          // HAProxy's round robin is the model's round-robin front; each client machine's link is its NIC.
+          front: 'round-robin',
+          clients: { machines: options.clients, processes: SEED_CLIENTS.processes, nicMbps: scaled.linkMbps },
         })
         run.simError = {
           throughput: run.throughput > 0 ? run.sim.throughput / run.throughput - 1 : 0,
@@ -343,6 +352,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
     return { options: rest, scaled, runs, wallSeconds: (performance.now() - start) / 1000, loadAverage: (await import('node:os')).loadavg() }
   } finally {
     await rm(work, { recursive: true, force: true })
+    forget()
   }
 }
 

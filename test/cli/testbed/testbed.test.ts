@@ -50,6 +50,13 @@ test('without ip/tc: one line saying so, exit 2', () => {
   assert.is(r.stderr.trim().split('\n').filter((l) => l.trim()).length, 1, r.stderr)
 })
 
+test('experiment --testbed without ip/tc: one line, exit 2', () => {
+  const r = spawnSync(process.execPath, [BIN, 'experiment', '--testbed'], { env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8', timeout: 30_000 })
+  assert.is(r.status, 2, r.stderr)
+  assert.match(r.stderr, /iproute2|root/)
+  assert.is(r.stderr.trim().split('\n').filter((l) => l.trim()).length, 1, r.stderr)
+})
+
 const unavailable = testbedUnavailable()
 if (unavailable) {
   console.log(`l7 testbed specs skipped: ${unavailable}`)
