@@ -115,7 +115,7 @@ export function verdict(report: TestbedExperimentReport): string {
         `; median response time within ${100 * AGREEMENT}% in ${simmed.length - offP.length} of ${simmed.length}` +
         (offP.length ? ` (not: ${where(offP)})` : '') +
         '. Where they part: the model has no TCP (a connection per request pays its handshake and slow start in round ' +
-        'trips that each wait behind a loaded link\'s queue, where the model queues a response once), no client links, ' +
+        'trips that each wait behind a loaded link\'s queue, where the model queues a response once), ' +
         'and TCP handoff where the test bed relays (the model is given link rate / (1 + handoff fraction) for it).',
     )
   }
