@@ -152,8 +152,13 @@ export async function buildNetwork(prefix: string, specs: HostSpec[]): Promise<N
 
 /** The test bed namespaces that exist now, optionally only those with `prefix`. */
 export function listNamespaces(prefix = NAME_PREFIX): string[] {
-  const out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-  if (out.status !== 0) return []
+  let out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  // On a loaded machine a spawn can fail for a moment; an empty answer here would skip a teardown.
+  for (let attempt = 0; attempt < 5 && out.status !== 0; attempt++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    out = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  }
+  if (out.status !== 0) throw new L7Error('L7_TESTBED_NETWORK', `ip netns list failed: ${out.error?.message ?? out.stderr}`)
   return out.stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/)[0])
@@ -177,17 +182,22 @@ export function namespacePids(netns: string): number[] {
  */
 export function removeNamespacesSync(prefix: string): string[] {
   const names = listNamespaces(prefix)
-  for (const name of names) {
-    for (const pid of namespacePids(name)) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const left = listNamespaces(prefix)
+    if (left.length === 0) break
+    for (const name of left) {
+      for (const pid of namespacePids(name)) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
       }
     }
+    for (const name of left) spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+    // A deletion can fail while a killed process still holds its namespace: wait a little, retry.
+    if (listNamespaces(prefix).length > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
   }
-  // A killed process may take a moment to release its namespace; `ip netns del` only drops the name.
-  for (const name of names) spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
   return names
 }
 
