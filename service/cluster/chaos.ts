@@ -6,8 +6,7 @@
 // spec runs a short one on every CI run; the same function gives the figures for longer stops.
 
 import { Pool } from 'undici'
-import { get as httpGet } from 'node:http'
-import { startCluster, type ClusterOptions, type RunningCluster } from './cluster.js'
+import { getOnce, startCluster, type ClusterOptions, type RunningCluster } from './cluster.js'
 
 export interface ChaosOptions {
   /** Requests per second, offered on a schedule to nodes 0 and 1 (the killed node is 2). */
@@ -67,24 +66,18 @@ export interface ChaosResult {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const DISPATCHED = new Set(['dispatched', 'handoff'])
 
-/** GET on a fresh connection (no keep-alive: nothing is left open when a process is killed). */
-function healthOf(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = httpGet(`${url}/healthz`, { agent: false, timeout: 500 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (body += c))
-      res.on('end', () => {
-        try {
-          resolve(String((JSON.parse(body) as { dispatcher?: string }).dispatcher))
-        } catch {
-          resolve('bad-json')
-        }
-      })
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve('error'))
-  })
+/** The dispatcher link's state in a node's /healthz (a fresh connection each time: nothing is left open when a process is killed). */
+function healthOf(adminUrl: string): Promise<string> {
+  return getOnce(`${adminUrl}/healthz`).then(
+    (body) => {
+      try {
+        return String((JSON.parse(body) as { dispatcher?: string }).dispatcher)
+      } catch {
+        return 'bad-json'
+      }
+    },
+    () => 'error',
+  )
 }
 
 function figures(samples: Sample[]): PhaseFigures {
@@ -114,7 +107,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
   const cluster: RunningCluster = await startCluster({ nodes: 3, port: 0, files: 200, policy: 'lard', restart: 'on-failure', ...options.cluster, log: options.cluster?.log ?? ((event, fields) => log(`${event} ${JSON.stringify(fields)}`)) })
   const dispatcherProcess = () => cluster.children.find((c) => c.role === 'dispatcher')!.process
   const targets = cluster.nodes.slice(0, 2)
-  const pools = targets.map((url) => new Pool(url, { connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }))
+  const pools = targets.map((url) => new Pool(url, { connections: 256, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }))
   const samples: Sample[] = []
   const inFlight = new Set<Promise<void>>()
   const start = performance.now()

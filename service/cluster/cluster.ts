@@ -117,7 +117,7 @@ function waitReady(child: ChildProcess, what: string): Promise<ChildMessage & { 
  * GET over a connection closed after the answer: a kept-alive connection to a dispatcher that
  * is later killed would hold its port and keep a restarted dispatcher from listening there.
  */
-function getOnce(url: string): Promise<string> {
+export function getOnce(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = httpGet(url, { agent: false, timeout: 1000 }, (res) => {
       let body = ''
