@@ -39,6 +39,7 @@ export interface PhaseFigures {
   failed: number
   maxWaitMs: number
   p99WaitMs: number
+  p50WaitMs: number
   routes: Record<string, number>
 }
 
@@ -89,6 +90,7 @@ function figures(samples: Sample[]): PhaseFigures {
     failed: samples.filter((s) => s.status !== 200).length,
     maxWaitMs: waits.length ? Math.round(waits[waits.length - 1]) : 0,
     p99WaitMs: waits.length ? Math.round(waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.99))]) : 0,
+    p50WaitMs: waits.length ? Math.round(waits[Math.floor(waits.length / 2)]) : 0,
     routes,
   }
 }
