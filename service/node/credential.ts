@@ -8,7 +8,19 @@
 //
 // Single use: the receiving node remembers every nonce it accepted for as long as the
 // credential could still be accepted, so a credential seen on the wire (a client, a proxy
-// log) cannot be replayed. The relay signs each request it sends (a retry signs again).
+// log) cannot be replayed.
+//
+// Bound to the connection: the relay keeps persistent connections to each peer and signs only
+// the first request of each (a retry on a new connection signs again). Once a connection has
+// shown a valid credential, the peer trusts that connection, and later requests on it carry
+// the decision alone:
+//
+//   X-L7-Handoff: <node>.<route>
+//
+// which is refused on any connection that has not shown a credential. Only the relaying node
+// writes to its connection, so a client cannot borrow the trust; and signing costs about as
+// much as serving a small file, so one signature per connection instead of per request is
+// most of the relay's CPU saved.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
@@ -89,4 +101,17 @@ export function verifyHandoff(
   if (!timingSafeEqual(expected, given)) return null
   // Claimed only once the MAC holds: forged nonces cannot fill the guard.
   return guard.claim(m[4], now) ? (m[2] as HandoffRoute) : null
+}
+
+const DECISION = /^(\d+)\.(dispatched|fallback)$/
+
+/** The short form sent on a connection that has shown a credential. */
+export function handoffDecision(node: number, route: HandoffRoute): string {
+  return `${node}.${route}`
+}
+
+/** The route a short-form decision carries if it names this node, else null (trusted connections only). */
+export function verifyDecision(value: string, self: number): HandoffRoute | null {
+  const m = DECISION.exec(value)
+  return m && Number(m[1]) === self ? (m[2] as HandoffRoute) : null
 }

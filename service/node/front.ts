@@ -41,6 +41,11 @@ interface SocketHandle {
 }
 
 export class ClientConnection {
+  /**
+   * A peer node opened this connection to relay requests: its first request carried a valid
+   * credential, so later ones carry only the decision (request-path.ts).
+   */
+  trustedPeer = false
   /** Bytes read and not yet parsed (behind the request in progress, if any). */
   private buf: Buffer | null
   /** The head bytes of the request in progress (fd passing hands them over with the rest). */

@@ -57,14 +57,37 @@ function isTokenChar(c: number): boolean {
   )
 }
 
+const BARE_LF = -2
+
+/** Index of the CR of the first CRLF in buf[from, end); -1 when none yet; BARE_LF when an LF without CR comes first. */
+function findCrlf(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    if (buf[i] === LF) return i > from && buf[i - 1] === CR ? i - 1 : BARE_LF
+  }
+  return -1
+}
+
+/**
+ * Index of the CRLFCRLF that ends the head, searching from the request line's CRLF at `from`;
+ * -1 when not there yet; BARE_LF when a header line ends in LF alone. Scanned in JavaScript:
+ * for a head of a few hundred bytes, a loop costs less than a native search's call.
+ */
+function findBlankLine(buf: Buffer, from: number, end: number): number {
+  for (let i = from + 1; i < end; i++) {
+    if (buf[i] !== LF) continue
+    if (buf[i - 1] !== CR) return BARE_LF
+    if (i + 2 < end && buf[i + 1] === CR && buf[i + 2] === LF) return i - 1
+  }
+  return -1
+}
+
 /** Parses one request head at buf[start..end). Bytes after the head are left to the caller. */
 export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): ParseResult {
-  const lineEnd = buf.indexOf('\r\n', start, 'latin1')
-  if (lineEnd < 0 || lineEnd >= end) {
-    if (end - start > MAX_REQUEST_LINE) return { error: { status: 414, reason: 'request line too long' } }
+  const lineEnd = findCrlf(buf, start, end)
+  if (lineEnd < 0) {
     // A line ended by a bare LF never completes: refuse it now rather than at the deadline.
-    const lf = buf.indexOf(LF, start)
-    if (lf >= 0 && lf < end) return { error: { status: 400, reason: 'request line must end with CRLF' } }
+    if (lineEnd === BARE_LF) return { error: { status: 400, reason: 'request line must end with CRLF' } }
+    if (end - start > MAX_REQUEST_LINE) return { error: { status: 414, reason: 'request line too long' } }
     return { incomplete: true }
   }
   // Check the request line before waiting for the rest of the head, so that an HTTP/0.9
@@ -72,11 +95,10 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
   const early = checkRequestLine(buf, start, lineEnd)
   if (early) return { error: early }
   if (lineEnd - start > MAX_REQUEST_LINE) return { error: { status: 414, reason: 'request line too long' } }
-  const headStop = buf.indexOf('\r\n\r\n', lineEnd, 'latin1')
-  if (headStop < 0 || headStop + 4 > end) {
+  const headStop = findBlankLine(buf, lineEnd, end)
+  if (headStop < 0) {
+    if (headStop === BARE_LF) return { error: { status: 400, reason: 'header line must end with CRLF' } }
     if (end - start > MAX_HEAD) return { error: { status: 431, reason: 'request header fields too large' } }
-    const lf = buf.indexOf(LF, lineEnd + 2)
-    if (lf >= 0 && lf < end && buf[lf - 1] !== CR) return { error: { status: 400, reason: 'header line must end with CRLF' } }
     return { incomplete: true }
   }
   const headEnd = headStop + 4
@@ -123,9 +145,13 @@ export function parseRequestHead(buf: Buffer, start = 0, end = buf.length): Pars
   let expect: string | null = null
   let p = lineEnd + 2
   while (p < headStop + 2) {
-    const eol = buf.indexOf('\r\n', p, 'latin1')
-    const colon = buf.indexOf(0x3a, p)
-    if (colon < 0 || colon >= eol || colon === p) return { error: { status: 400, reason: 'malformed header field' } }
+    let eol = p
+    while (buf[eol] !== CR) eol++
+    // A CR inside a field is not a line end (a lone CR is refused, RFC 9112 section 2.2).
+    if (buf[eol + 1] !== LF) return { error: { status: 400, reason: 'malformed header value' } }
+    let colon = p
+    while (colon < eol && buf[colon] !== 0x3a) colon++
+    if (colon >= eol || colon === p) return { error: { status: 400, reason: 'malformed header field' } }
     for (let k = p; k < colon; k++) {
       if (!isTokenChar(buf[k])) return { error: { status: 400, reason: 'malformed header field' } }
     }

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import { rm } from 'node:fs/promises'
 import { startNode, type ClusterNode } from './node.js'
 import { fileBytes, get, makeDocroot, pipelinedSegments, rawExchange } from './testing.js'
+import { signHandoff } from './credential.js'
 
 const SIZES = [0, 1, 1000, 65536, 3_000_000]
 let root = ''
@@ -82,6 +83,30 @@ test('many concurrent clients through one relay: every response complete and cor
     Array.from({ length: 40 }, (_, i) => rawExchange(front.port, get(`/${SIZES[i % SIZES.length]}.bin`, '', '1.1'))),
   )
   results.forEach(([res], i) => assert.ok(res.body.equals(fileBytes(SIZES[i % SIZES.length])), `client ${i}`))
+})
+
+test('a bare decision is taken only on a connection that showed a signed credential', async () => {
+  const bare = get('/1000.bin', 'x-l7-handoff: 8.dispatched\r\n', '1.1')
+  const [alone] = await rawExchange(peer.port, bare)
+  assert.is(alone.status, 403, 'a client cannot send the short form')
+  const signed = get('/1.bin', `x-l7-handoff: ${signHandoff('k', 8, 'dispatched', 'GET', '/1.bin')}\r\n`, '1.1')
+  const [first, second] = await rawExchange(peer.port, signed + bare, 2)
+  assert.is(first.status, 200)
+  assert.is(second.status, 200)
+  assert.is(second.headers['x-l7-route'], 'handoff')
+  assert.ok(second.body.equals(fileBytes(1000)))
+  const [wrongNode] = await rawExchange(peer.port, get('/1.bin', `x-l7-handoff: ${signHandoff('k', 8, 'dispatched', 'GET', '/1.bin')}\r\n`, '1.1') + get('/1.bin', 'x-l7-handoff: 7.dispatched\r\n', '1.1'), 2).then((r) => [r[1]])
+  assert.is(wrongNode.status, 403, 'a decision for another node')
+})
+
+test('the relay signs once per peer connection: many requests, one credential accepted', async () => {
+  const refusedBefore = peer.metrics.handoffRefused
+  const inBefore = peer.metrics.handoffsIn
+  const responses = await pipelinedSegments(front.port, Array.from({ length: 20 }, () => get('/1000.bin', '', '1.1')), 0)
+  assert.is(responses.length, 20)
+  for (const res of responses) assert.is(res.headers['x-l7-route'], 'handoff')
+  assert.is(peer.metrics.handoffsIn - inBefore, 20)
+  assert.is(peer.metrics.handoffRefused, refusedBefore)
 })
 
 test.run()

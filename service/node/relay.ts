@@ -53,11 +53,16 @@ interface Exchange {
   reject: (err: RelayError) => void
 }
 
+/** The credential line for a request; `connectionTrusted`: the peer has accepted a full credential on this connection. */
+export type CredentialLine = (connectionTrusted: boolean) => string
+
 class PeerConnection {
   readonly socket: net.Socket
   exchange: Exchange | null = null
   /** Exchanges completed on this connection. */
   used = 0
+  /** The peer accepted this connection's signed credential: later requests carry the decision only. */
+  trusted = false
   connected = false
 
   constructor(
@@ -78,9 +83,10 @@ class PeerConnection {
     this.socket.on('close', () => this.fail('peer closed the connection'))
   }
 
-  begin(exchange: Exchange, request: Buffer | string): void {
+  begin(exchange: Exchange, bytes: Buffer, head: RequestHead, credential: CredentialLine): void {
     this.exchange = exchange
     if (this.connected) this.socket.setTimeout(this.pool.options.responseTimeoutMs)
+    const request = forwardedRequest(bytes, head, credential(this.trusted))
     if (typeof request === 'string') this.socket.write(request, 'latin1')
     else this.socket.write(request)
   }
@@ -110,6 +116,8 @@ class PeerConnection {
       }
       ex.pending = null
       ex.peerKeepAlive = head.keepAlive
+      // A refused credential is answered 403 by the peer; anything else means it was taken.
+      if (head.status !== 403) this.trusted = true
       ex.remaining = bodyLength(head, ex.method)
       body = buf.subarray(head.headEnd)
       if (body.length > ex.remaining) {
@@ -297,20 +305,19 @@ export class PeerRelay {
    * Sends the request to peer `to` and streams its response to `client`. Rejects with a
    * RelayError; when `beforeResponse` is set, nothing reached the client.
    */
-  async relay(client: net.Socket, head: RequestHead, bytes: Buffer, to: number, credentialLine: string): Promise<RelayOutcome> {
+  async relay(client: net.Socket, head: RequestHead, bytes: Buffer, to: number, credential: CredentialLine): Promise<RelayOutcome> {
     const pool = this.pools.get(to)
     if (!pool) throw new RelayError(`no address for node ${to}`, true, false)
-    const request = forwardedRequest(bytes, head, credentialLine)
     try {
-      return await this.exchange(pool, client, head, request, false)
+      return await this.exchange(pool, client, head, bytes, credential, false)
     } catch (err) {
       // A kept-alive connection the peer closed while idle: once more on a new connection.
-      if (err instanceof RelayError && err.stale && !client.destroyed) return this.exchange(pool, client, head, request, true)
+      if (err instanceof RelayError && err.stale && !client.destroyed) return this.exchange(pool, client, head, bytes, credential, true)
       throw err
     }
   }
 
-  private async exchange(pool: PeerPool, client: net.Socket, head: RequestHead, request: Buffer | string, fresh: boolean): Promise<RelayOutcome> {
+  private async exchange(pool: PeerPool, client: net.Socket, head: RequestHead, bytes: Buffer, credential: CredentialLine, fresh: boolean): Promise<RelayOutcome> {
     const acquired = pool.acquire(fresh)
     const conn = acquired instanceof PeerConnection ? acquired : await acquired
     return new Promise<RelayOutcome>((resolve, reject) => {
@@ -327,7 +334,9 @@ export class PeerRelay {
           resolve,
           reject,
         },
-        request,
+        bytes,
+        head,
+        credential,
       )
     })
   }

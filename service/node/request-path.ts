@@ -5,7 +5,7 @@
 
 import type net from 'node:net'
 import { hashKey } from '../policy/index.js'
-import { HANDOFF_HEADER, signHandoff, verifyHandoff, type HandoffRoute } from './credential.js'
+import { HANDOFF_HEADER, handoffDecision, signHandoff, verifyDecision, verifyHandoff, type HandoffRoute } from './credential.js'
 import type { ClientConnection, Outcome, RequestHandler } from './front.js'
 import type { TargetHasher } from './hash.js'
 import { headerValue, type RequestHead } from './http.js'
@@ -91,7 +91,7 @@ export class RequestPath implements RequestHandler {
       // A head that carries a credential is never forwardable as it is (http.ts).
       const credential = headerValue(head, HANDOFF_HEADER)
       if (credential !== undefined) {
-        const route = this.o.token ? verifyHandoff(this.o.token, credential, this.self, head.method, head.target) : null
+        const route = this.verifyCredential(conn, credential, head)
         if (!route) {
           this.o.metrics.handoffRefused++
           server.error(socket, 403, 'handoff credential refused', false)
@@ -104,6 +104,18 @@ export class RequestPath implements RequestHandler {
     const decision = this.o.router.decide(hash, rawPath)
     if (decision instanceof Promise) return decision.then((d) => this.dispatch(conn, head, bytes, rel, hash, d))
     return this.dispatch(conn, head, bytes, rel, hash, decision)
+  }
+
+  /** A full credential (which makes the connection a trusted peer's), or a bare decision on a trusted connection. */
+  private verifyCredential(conn: ClientConnection, value: string, head: RequestHead): HandoffRoute | null {
+    if (!this.o.token) return null
+    if (conn.trustedPeer) {
+      const route = verifyDecision(value, this.self)
+      if (route) return route
+    }
+    const route = verifyHandoff(this.o.token, value, this.self, head.method, head.target)
+    if (route) conn.trustedPeer = true
+    return route
   }
 
   /** A request a peer routed here: the decision is made; serve it. */
@@ -161,7 +173,9 @@ export class RequestPath implements RequestHandler {
         // Responses still on their way out: this one goes by relay instead.
       }
       try {
-        const credential = `${HANDOFF_HEADER}: ${signHandoff(this.o.token, to, route, head.method, head.target)}\r\n`
+        const token = this.o.token
+        const credential = (connectionTrusted: boolean) =>
+          `${HANDOFF_HEADER}: ${connectionTrusted ? handoffDecision(to, route) : signHandoff(token, to, route, head.method, head.target)}\r\n`
         metrics.handoffsOut++
         const outcome = await relay.relay(conn.socket, head, bytes, to, credential)
         router.finished(hash, decision)
