@@ -35,7 +35,7 @@ export default class Cluster extends L7Command {
     handoff: Flags.string({ description: 'handoff mechanism: relay over keep-alive pools, or fd (pass the client socket)', default: 'relay', options: ['relay', 'fd'] }),
     token: Flags.string({ description: 'cluster token (default: random)', env: 'L7_TOKEN' }),
     restart: Flags.string({ description: 'restart a child that dies with a signal or a non-zero exit code (backoff 250ms doubling to 10s), or not', default: 'on-failure', options: ['on-failure', 'no'] }),
-    admin: Flags.integer({ description: "admin ports: the dispatcher's admin listener (loopback) on this port, node i's on port+1+i; 0 = ephemeral", default: 0, min: 0, max: 65535 }),
+    admin: Flags.integer({ description: "admin ports: the dispatcher's admin listener (loopback) on this port, node i's on port+1+i (default 0: ephemeral ports)", default: 0, min: 0, max: 65535 }),
     'assign-deadline': durationFlag({ description: "longest a node waits for the dispatcher's answer before it calls the link suspect and decides by its fallback (the deadline follows the round trip, at least 100ms)", default: '500ms' }),
     json: jsonFlag('print the ready line as a bare JSON object ({"event":"ready",...}), and no live status line'),
   }
