@@ -18,7 +18,7 @@ export default class Cluster extends L7Command {
   static override examples = [
     '<%= config.bin %> cluster',
     '<%= config.bin %> cluster --nodes 4 --policy ds --param hotThreshold=100 --files 2000 --cache-mb 8 --disk seek=8ms,mbps=20',
-    '<%= config.bin %> cluster --nodes 3 --docroot traces/surge-sample --listen 0 --handoff fd --json',
+    '<%= config.bin %> cluster --nodes 3 --docroot www --listen 0 --handoff fd --json',
     '<%= config.bin %> cluster --nodes 2 --files 200 --listen 0 --admin 0 --restart no --assign-deadline 300ms',
   ]
 

@@ -12,8 +12,8 @@ export default class Node extends L7Command {
     'Prints one line `ready {json}` when it listens.'
 
   static override examples = [
-    '<%= config.bin %> node --id 3 --dispatcher ws://127.0.0.1:7070 --listen 0.0.0.0:9083 --docroot traces/surge-sample --token secret',
-    '<%= config.bin %> node --id 0 --listen 9080 --docroot traces/surge-sample --cache-mb 64 --disk seek=8ms,mbps=20 --json',
+    '<%= config.bin %> node --id 3 --dispatcher ws://127.0.0.1:7070 --listen 0.0.0.0:9083 --docroot www --token secret',
+    '<%= config.bin %> node --id 0 --listen 9080 --docroot www --cache-mb 64 --disk seek=8ms,mbps=20 --json',
   ]
 
   static override flags = {
@@ -45,12 +45,14 @@ export default class Node extends L7Command {
       token: flags.token ?? '',
       link: flags.dispatcher ? createNodeLink({ url: flags.dispatcher, token: flags.token ?? '' }) : undefined,
     })
+    // Listening for the signals before the ready line: a reader may signal as soon as it reads it.
+    const stopped = new Promise<void>((resolve) => {
+      process.on('SIGINT', () => resolve())
+      process.on('SIGTERM', () => resolve())
+    })
     const ready = { id: node.id, url: node.url, admin: node.adminPort === null ? null : `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${node.adminPort}` }
     this.log(flags.json ? JSON.stringify({ event: 'ready', ...ready }) : `ready ${JSON.stringify(ready)}`)
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    await stopped
     await node.close()
   }
 }

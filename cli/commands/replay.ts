@@ -18,12 +18,12 @@ export default class Replay extends L7Command {
     'requests failed, or nothing was sent. Only --methods are sent (a log keeps no request bodies); what is skipped is counted.'
 
   static override examples = [
-    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --speed 10 --max-gap 5s',
+    '<%= config.bin %> replay traces/surge-sample/trace.l7 --target http://127.0.0.1:9080 --speed 10 --max-gap 5s',
     '<%= config.bin %> replay traces/epa-http_1995-08-30.log.gz --mode timed --speed 500 --duration 20s --target http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083',
     '<%= config.bin %> replay traces/epa-http_1995-08-30.log.gz --target http://127.0.0.1:8081,http://127.0.0.1:8082 --mode rate --rate 500 --arrivals poisson --duration 30s',
-    '<%= config.bin %> replay workload/ --mode closed --users 200 --target http://127.0.0.1:8080 --http1.0 --duration 1m --report replay.html',
-    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
-    '<%= config.bin %> replay trace.l7 --target http://127.0.0.1:8080 --mode closed --users 50 --off-time 0 --duration 30s --client fast',
+    '<%= config.bin %> replay traces/surge-sample --mode closed --users 200 --target http://127.0.0.1:8081,http://127.0.0.1:8082 --http1.0 --duration 1m --report replay.html',
+    '<%= config.bin %> replay traces/surge-sample/trace.l7 --target http://127.0.0.1:9080 --mode rate --rate 2000 --requests 100000 --json --hgrm latency.hgrm',
+    '<%= config.bin %> replay traces/surge-sample/trace.l7 --target http://127.0.0.1:9080 --mode closed --users 50 --off-time 0 --duration 30s --client fast',
   ]
 
   static override args = {

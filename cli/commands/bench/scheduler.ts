@@ -12,7 +12,7 @@ export default class BenchScheduler extends L7Command {
 
   static override examples = [
     '<%= config.bin %> bench scheduler --quick',
-    '<%= config.bin %> bench scheduler --json > scheduler.json',
+    '<%= config.bin %> bench scheduler --quick --json',
     '<%= config.bin %> bench scheduler --policies lard,ds --batch 256 --nodes 16 --targets 100000,1000000',
   ]
 

@@ -15,9 +15,9 @@ export default class TraceConvert extends L7Command {
 
   static override examples = [
     '<%= config.bin %> trace convert traces/epa-http_1995-08-30.log.gz epa.l7',
-    '<%= config.bin %> trace convert access.log.gz access.l7.gz --from combined',
-    '<%= config.bin %> trace convert workload/trace.l7 workload.log --to clf --start 2026-01-01T00:00:00Z',
-    '<%= config.bin %> trace convert access.log surge-dir --to surge',
+    '<%= config.bin %> trace convert traces/apache_combined_semicomplete.com_2015-05-17_20.log.gz access.l7.gz --from combined',
+    '<%= config.bin %> trace convert traces/surge-sample/trace.l7 workload.log --to clf --start 2026-01-01T00:00:00Z',
+    '<%= config.bin %> trace convert traces/semicomplete-sample.log surge-dir --to surge',
   ]
 
   static override args = {

@@ -18,7 +18,7 @@ export default class TraceMaterialize extends L7Command {
   static override examples = [
     '<%= config.bin %> trace materialize traces/epa-http_1995-08-30.log.gz --docroot epa-www',
     '<%= config.bin %> trace materialize traces/surge-sample --docroot www',
-    '<%= config.bin %> trace materialize workload --docroot www-small --scale 0.1 --json',
+    '<%= config.bin %> trace materialize traces/surge-sample --docroot www-small --scale 0.1 --json',
   ]
 
   static override args = {

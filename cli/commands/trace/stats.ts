@@ -13,9 +13,9 @@ export default class TraceStats extends L7Command {
 
   static override examples = [
     '<%= config.bin %> trace stats traces/epa-http_1995-08-30.log.gz',
-    '<%= config.bin %> trace stats access.log.gz --json',
-    '<%= config.bin %> trace stats workload/trace.l7 --plot popularity.svg',
-    '<%= config.bin %> trace stats epa.log --format epa --epa-year 1995 --epa-month 8 --epa-utc-offset -0400',
+    '<%= config.bin %> trace stats traces/apache_combined_semicomplete.com_2015-05-17_20.log.gz --json',
+    '<%= config.bin %> trace stats traces/surge-sample/trace.l7 --plot popularity.svg',
+    '<%= config.bin %> trace stats traces/epa-http-sample.log --format epa --epa-year 1995 --epa-month 8 --epa-utc-offset -0400',
   ]
 
   static override args = {
