@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { DEFAULT_EXPERIMENT, runExperiment } from '../../service/experiment/index.js'
 import { formatExperimentTable, writeExperimentHtml } from '../../service/experiment/report.js'
 import { L7Command } from '../command.js'
+import { interruptible } from '../interrupt.js'
 import { DEFAULT_READING, READING_NAMES, resolveReading } from '../../service/sim/readings.js'
 import { cacheMbFlag, durationFlag, jsonFlag, paramFlagWith, parseCacheMb, parseDiskFlag, parsePolicyList, policiesFlag } from '../flags.js'
 import { runTestbedExperimentCommand } from '../experiment-testbed.js'
@@ -58,15 +59,7 @@ export default class Experiment extends L7Command {
     }
     // Ctrl-C (or SIGTERM): stop after dropping the policy being measured, and report the others;
     // a second one exits at once (the temporary file set is still removed, see removeOnExit).
-    const controller = new AbortController()
-    let interrupts = 0
-    const onSignal = (): void => {
-      if (++interrupts > 1) process.exit(130)
-      process.stderr.write('\nstopping: the policies measured so far follow (Ctrl-C again to quit)\n')
-      controller.abort()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    const interrupt = interruptible('the policies measured so far follow', ['SIGINT', 'SIGTERM'])
     const reading = resolveReading(flags.reading, flags.param ?? '')
     let report
     try {
@@ -82,12 +75,11 @@ export default class Experiment extends L7Command {
         params: reading.params,
         reading,
         simulate: flags.simulate,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onProgress: (line) => process.stderr.write(`${line}\n`),
       })
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      interrupt.dispose()
     }
     if (flags.json) this.log(JSON.stringify(report, (key, value) => (key === 'histograms' ? undefined : value), 2))
     else this.log(formatExperimentTable(report))

@@ -7,6 +7,7 @@ import { openReplaySource } from '../../service/replay/source.js'
 import { TRACE_FORMATS } from '../../service/trace/index.js'
 import type { TraceFormat } from '../../service/trace/types.js'
 import { L7Command } from '../command.js'
+import { interruptible } from '../interrupt.js'
 import { arrivalSeedFlag, commaList, durationFlag, inputPathArg, jsonFlag, parseNumber } from '../flags.js'
 
 export default class Replay extends L7Command {
@@ -72,16 +73,8 @@ export default class Replay extends L7Command {
       users: flags.users,
       loop: durationS !== undefined || flags.requests !== undefined,
     })
-    const controller = new AbortController()
     const progress = process.stderr.isTTY ? new ProgressLine() : undefined
-    let interrupts = 0
-    const onSigint = (): void => {
-      // First Ctrl-C: stop and print what was measured; a second one quits at once.
-      if (++interrupts > 1) process.exit(130)
-      process.stderr.write('\nstopping: results so far follow (Ctrl-C again to quit)\n')
-      controller.abort()
-    }
-    process.on('SIGINT', onSigint)
+    const interrupt = interruptible('results so far follow')
     const maxErrorShare = parseShare(flags['max-errors'], '--max-errors')
     const shown = new Set<string>()
     let result
@@ -109,7 +102,7 @@ export default class Replay extends L7Command {
         client: flags.client as 'undici' | 'fast' | undefined,
         methods: flags.methods === 'all' ? undefined : commaList(flags.methods).map((method) => method.toUpperCase()),
         timeoutMs: flags.timeout * 1000,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onProgress: progress && ((state) => progress.draw(state)),
         onWarning: (message) => {
           progress?.clear()
@@ -118,7 +111,7 @@ export default class Replay extends L7Command {
         },
       })
     } finally {
-      process.off('SIGINT', onSigint)
+      interrupt.dispose()
       progress?.clear()
     }
     if (flags.hgrm) await writeFileAtomic(flags.hgrm, await hgrmFromEncoded(result.histograms.latencyUs))

@@ -112,9 +112,8 @@ export async function atomicDir(destination: string): Promise<AtomicPath> {
   }
 }
 
-/** Runs `write(tempPath)` and commits its result to `destination`, or removes it if `write` throws. */
-export async function withAtomicFile<T>(destination: string, write: (path: string) => Promise<T>): Promise<T> {
-  const out = atomicFile(destination)
+/** Runs `write(out.path)`, then commits; removes what was written if anything throws. */
+async function writeThenCommit<T>(out: AtomicPath, write: (path: string) => Promise<T>): Promise<T> {
   try {
     const result = await write(out.path)
     await out.commit()
@@ -125,17 +124,14 @@ export async function withAtomicFile<T>(destination: string, write: (path: strin
   }
 }
 
+/** Runs `write(tempPath)` and commits its result to `destination`, or removes it if `write` throws. */
+export async function withAtomicFile<T>(destination: string, write: (path: string) => Promise<T>): Promise<T> {
+  return writeThenCommit(atomicFile(destination), write)
+}
+
 /** As withAtomicFile, for an output directory (see atomicDir). */
 export async function withAtomicDir<T>(destination: string, write: (path: string) => Promise<T>): Promise<T> {
-  const out = await atomicDir(destination)
-  try {
-    const result = await write(out.path)
-    await out.commit()
-    return result
-  } catch (err) {
-    await out.abort()
-    throw err
-  }
+  return writeThenCommit(await atomicDir(destination), write)
 }
 
 /** writeFile, whole or not at all. */

@@ -3,25 +3,14 @@
 // says which policy led, by how much, what bound the run, and whether DS's fast path acted.
 import { cpus } from 'node:os'
 import { DEFAULT_PARAMS } from '../policy/types.js'
+import { COLUMNS, f } from './columns.js'
 import type { ExperimentReport, PolicyOutcome } from './index.js'
 
 export const TERMINAL_WIDTH = 100
 
-const f = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-')
-
-const COMPACT: Array<[string, (o: PolicyOutcome) => string]> = [
-  ['policy', (o) => o.policy],
-  ['conn/s', (o) => f(o.throughput, 1)],
-  ['mean ms', (o) => f(o.meanMs, 1)],
-  ['p99 ms', (o) => f(o.p99Ms, 1)],
-  ['errors', (o) => String(o.errors)],
-  ['hit', (o) => f(o.hitRate, 3)],
-  ['local', (o) => f(o.localFraction, 3)],
-  ['handoff', (o) => f(o.handoffFraction, 3)],
-  ['msgs/req', (o) => f(o.dispatcherMsgsPerRequest, 2)],
-  ['max/mean', (o) => f(o.loadImbalance, 2)],
-  ['sim conn/s', (o) => (o.sim ? f(o.sim.throughput, 1) : '-')],
-]
+/** The columns the terminal shows (every one is in --json and the HTML report). */
+const COMPACT_TITLES = ['policy', 'conn/s', 'mean ms', 'p99 ms', 'errors', 'hit', 'local', 'handoff', 'msgs/req', 'max/mean', 'sim conn/s']
+const COMPACT = COMPACT_TITLES.map((title) => COLUMNS.find(([t]) => t === title)!)
 
 export const LEGEND = [
   'conn/s      requests completed per second over the measured interval (sim: l7 simulate, same setup)',
