@@ -2,6 +2,7 @@
 
 import { PrometheusText } from '../core/prometheus.js'
 import type { CacheStats } from './cache.js'
+import type { LinkStats } from './control-link.js'
 
 export type Route = 'local' | 'dispatched' | 'handoff' | 'fallback'
 export const ROUTES: Route[] = ['local', 'dispatched', 'handoff', 'fallback']
@@ -56,10 +57,10 @@ export class NodeMetrics {
     return (this.fallbackMs + running) / 1000
   }
 
-  render(nodeId: number, cache: CacheStats, load: number): string {
+  render(nodeId: number, cache: CacheStats, load: number, link: LinkStats | null = null): string {
     const l = `node="${nodeId}"`
     const handoff = (direction: string, mechanism: string, n: number) => [`${l},direction="${direction}",mechanism="${mechanism}"`, n] as const
-    return new PrometheusText()
+    const text = new PrometheusText()
       .family('l7_node_requests_total', 'counter', 'Requests answered by this node, by route.', ROUTES.map((r) => [`${l},route="${r}"`, this.requests[r]] as const))
       .family(
         'l7_node_responses_total',
@@ -85,6 +86,20 @@ export class NodeMetrics {
       .histogram('l7_node_dispatcher_rtt_seconds', 'Round trip of an assign to the dispatcher.', l, RTT_BUCKETS, this.rttCounts, this.rttCount, this.rttSum)
       .family('l7_node_fallback_seconds_total', 'counter', 'Time spent routing without the dispatcher.', [[l, this.fallbackSeconds()]])
       .family('l7_node_load', 'gauge', undefined, [[l, load]])
-      .toString()
+    if (link) {
+      text
+        .family('l7_node_dispatcher_link_seconds_total', 'counter', 'Time the dispatcher link spent in each state.', [
+          [`${l},state="connected"`, link.secondsConnected],
+          [`${l},state="suspect"`, link.secondsSuspect],
+          [`${l},state="unreachable"`, link.secondsUnreachable],
+        ])
+        .family('l7_node_dispatcher_suspects_total', 'counter', 'Times the link turned suspect, by what was missed.', [
+          [`${l},reason="deadline"`, link.deadlineMisses],
+          [`${l},reason="heartbeat"`, link.heartbeatMisses],
+        ])
+        .family('l7_node_dispatcher_reconnects_total', 'counter', undefined, [[l, link.reconnects]])
+        .family('l7_node_dispatcher_assign_deadline_seconds', 'gauge', 'The assign deadline in force.', [[l, link.assignDeadlineMs / 1000]])
+    }
+    return text.toString()
   }
 }

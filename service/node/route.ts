@@ -5,6 +5,7 @@
 // and, when the request is finished, releasing what the decision counted.
 
 import type { LocalTable, PolicyName } from '../policy/types.js'
+import type { LinkStats } from './control-link.js'
 import { FallbackRouter } from './fallback.js'
 import type { NodeMetrics } from './metrics.js'
 
@@ -37,6 +38,8 @@ export interface ControlLink {
   done(hash: number): void
   /** DS: this node served `hash` locally without asking. */
   reportLocal(hash: number): void
+  /** Time in each state, suspects and reconnects (for /metrics). */
+  stats?(): LinkStats
   close(): Promise<void>
 }
 

@@ -50,6 +50,8 @@ test('every response equals the file on disk, 0 B to 3 MB, through every node', 
   const metrics = await (await fetch(`${ds.admin[0]}/metrics`)).text()
   assert.match(metrics, /l7_node_dispatcher_rtt_seconds_count\{node="0"\} [1-9]/)
   assert.match(metrics, /l7_node_cache_misses_total\{node="0"\} [1-9]/)
+  assert.match(metrics, /l7_node_dispatcher_link_seconds_total\{node="0",state="connected"\} [0-9.]*[1-9]/)
+  assert.match(metrics, /l7_node_dispatcher_assign_deadline_seconds\{node="0"\} 0\.\d+/)
 })
 
 test('a forged handoff is refused; path traversal gets 400/404, never a file outside the root', async () => {
