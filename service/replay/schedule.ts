@@ -35,6 +35,12 @@ export class RecordFeed {
   /** The next buffered record, or undefined when `refill()` must be awaited. */
   take(): TraceRecord | undefined {
     if (this.index < this.buffer.length) return this.buffer[this.index++]
+    // Looping over a pass held in memory needs no refill: wrap around synchronously (a refill
+    // is a promise and a turn of the event loop, per pass: per request for a one-line trace).
+    if (this.buffer === this.cachedPass) {
+      this.index = 1
+      return this.buffer[0]
+    }
     return undefined
   }
 

@@ -5,10 +5,11 @@ import { durationFlag, jsonFlag, wholeSeconds } from '../../flags.js'
 
 export default class BenchReplay extends L7Command {
   static override description =
-    'CPU per request of the load generator: l7 replay (closed and rate mode, undici and --client fast) against autocannon and wrk, ' +
+    'CPU per request of the load generator: l7 replay (closed and rate mode, with its default client, the fast one, named in ' +
+    'brackets, and with --client undici) against autocannon and wrk, ' +
     'all driving the same nginx (one worker, a small file) for the same time and connections, nginx pinned ' +
     'apart from the generators. CPU comes from the kernel\'s accounting of each generator process. ' +
-    'Goal: l7 at most autocannon\'s CPU per request, and within 2.5x of wrk\'s.'
+    'Goal: l7 at most autocannon\'s CPU per request, within 2.5x of wrk\'s, and rate mode within 1.5x of closed mode.'
 
   static override examples = ['<%= config.bin %> bench replay', '<%= config.bin %> bench replay --duration 5s --rounds 5 --connections 20 --json']
 
