@@ -43,6 +43,10 @@ test('record feed: loops over a pass kept in memory (the source is read once), s
   }
   assert.equal(urls, ['/a', '/b', '/a', '/b', '/a', '/b', '/a'])
   assert.is(opens, 1)
+  // once the pass is in memory, take() wraps around by itself: no refill (a promise) per pass
+  const wrapped: string[] = []
+  for (let i = 0; i < 5; i++) wrapped.push(feed.take()!.url)
+  assert.equal(wrapped, ['/b', '/a', '/b', '/a', '/b'])
 
   function* once(): Generator<TraceRecord> {
     yield record(0)
