@@ -14,7 +14,7 @@ import http from 'node:http'
 import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { removeOnExit } from '../service/core/atomic-write.js'
-import { canRun, childPids, processCpuSeconds } from '../service/core/child-process.js'
+import { canRun, childPids, processCpuTimes } from '../service/core/child-process.js'
 import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
 import { startCluster, writeSurgeFileSet, type RunningCluster } from '../service/cluster/cluster.js'
 import type { PolicyName } from '../service/policy/types.js'
@@ -59,6 +59,8 @@ export interface RunFigures {
   bytesPerRequest: number
   /** Server-side CPU (every process of the side, user + system) per request, microseconds. */
   cpuUsPerRequest: number
+  /** The kernel's part of it (system time: syscalls, copies, loopback TCP), microseconds. */
+  systemUsPerRequest: number
   /** The same CPU by process role (haproxy, nginx; parent, dispatcher, nodes), microseconds per request. */
   cpuUsPerRequestBy: Record<string, number>
   /** l7 only: requests by the route the answering node took (local, dispatched, handoff, fallback), from /metrics. */
@@ -69,6 +71,7 @@ export interface Summary {
   /** Medians over the rounds. */
   requestsPerSec: number
   cpuUsPerRequest: number
+  systemUsPerRequest: number
   p99Ms: number
   /** Sums over the rounds. */
   requests: number
@@ -125,9 +128,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-async function cpuSnapshot(processes: Processes): Promise<Map<number, { role: string; seconds: number }>> {
-  const snapshot = new Map<number, { role: string; seconds: number }>()
-  for (const { role, pid } of processes()) snapshot.set(pid, { role, seconds: await processCpuSeconds(pid) })
+async function cpuSnapshot(processes: Processes): Promise<Map<number, { role: string; user: number; system: number }>> {
+  const snapshot = new Map<number, { role: string; user: number; system: number }>()
+  for (const { role, pid } of processes()) snapshot.set(pid, { role, ...(await processCpuTimes(pid)) })
   return snapshot
 }
 
@@ -271,10 +274,14 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
       const requests = Math.max(1, report.requests)
       const byRole: Record<string, number> = {}
       let total = 0
-      for (const [pid, { role, seconds }] of after) {
-        const used = seconds - (before.get(pid)?.seconds ?? 0)
-        byRole[role] = (byRole[role] ?? 0) + (used * 1e6) / requests
+      let system = 0
+      for (const [pid, now] of after) {
+        const then = before.get(pid)
+        const kernel = now.system - (then?.system ?? 0)
+        const used = now.user - (then?.user ?? 0) + kernel
+        byRole[now.role] = (byRole[now.role] ?? 0) + (used * 1e6) / requests
         total += used
+        system += kernel
       }
       return {
         requests: report.requests,
@@ -285,6 +292,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         p99Ms: report.p99Us / 1000,
         bytesPerRequest: report.bytes / requests,
         cpuUsPerRequest: (total * 1e6) / requests,
+        systemUsPerRequest: (system * 1e6) / requests,
         cpuUsPerRequestBy: byRole,
         ...(routes ? { routes } : {}),
       }
@@ -344,6 +352,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
                 const summary = (side: 'l7' | 'peer'): Summary => ({
                   requestsPerSec: median(done.map((r) => r[side].requestsPerSec)),
                   cpuUsPerRequest: median(done.map((r) => r[side].cpuUsPerRequest)),
+                systemUsPerRequest: median(done.map((r) => r[side].systemUsPerRequest)),
                   p99Ms: median(done.map((r) => r[side].p99Ms)),
                   requests: done.reduce((sum, r) => sum + r[side].requests, 0),
                   non2xx: done.reduce((sum, r) => sum + r[side].non2xx, 0),
@@ -412,29 +421,56 @@ export function formatClusterBench(r: ClusterBenchResult): string {
   const s = r.settings
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
   const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0))
+  const pct = (x: Summary) => `${Math.round((100 * x.systemUsPerRequest) / x.cpuUsPerRequest)}%`
+  const errors = (x: Summary) => String(x.non2xx + x.socketErrors)
+  const widths = [21, 6, 6, 5, 6, 5, 5, 4, 4, 6, 6, 5, 5]
+  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ')
+  // A label right-aligned over each group of columns.
+  const group = (groups: Array<[string, number]>) => {
+    let at = 0
+    return groups
+      .map(([label, span]) => {
+        const width = widths.slice(at, at + span).reduce((a, b) => a + b, 0) + span - 1
+        at += span
+        return label.padStart(width)
+      })
+      .join(' ')
+  }
   const lines = [
-    `l7 cluster (${s.nodes} nodes) behind HAProxy tcp round robin vs HAProxy http balance uri -> ${s.nodes} nginx;`,
-    `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), ` +
-      `median of ${s.rounds} alternating rounds; ${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,
+    `l7 cluster (${s.nodes} nodes) behind HAProxy tcp round robin vs HAProxy http balance uri -> ${s.nodes} nginx,`,
+    `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), median of ${s.rounds} alternating rounds;`,
+    `${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,
     `load average at start ${load(r.machine.loadavgStart)}, at end ${load(r.machine.loadavgEnd)}`,
     '',
-    'policy handoff connection   req/s l7   peer  ratio | CPU us/req l7  peer  ratio | p99 ms l7  peer | errors l7 peer',
+    group([['', 1], ['req/s', 3], ['CPU us/req', 3], ['kernel', 2], ['p99 ms', 2], ['errors', 2]]),
+    row(['configuration', 'l7', 'peer', 'ratio', 'l7', 'peer', 'ratio', 'l7', 'peer', 'l7', 'peer', 'l7', 'peer']),
   ]
-  for (const row of r.results) {
-    const errors = (x: Summary) => String(x.non2xx + x.socketErrors)
+  for (const x of r.results) {
     lines.push(
-      `${row.policy.padEnd(6)} ${row.handoff.padEnd(7)} ${row.connection.padEnd(10)} ${k(row.l7.requestsPerSec).padStart(8)} ${k(row.peer.requestsPerSec).padStart(6)} ` +
-        `${row.ratio.requestsPerSec.toFixed(2).padStart(6)} | ${row.l7.cpuUsPerRequest.toFixed(0).padStart(13)} ${row.peer.cpuUsPerRequest.toFixed(0).padStart(5)} ` +
-        `${row.ratio.cpuPerRequest.toFixed(2).padStart(6)} | ${row.l7.p99Ms.toFixed(1).padStart(9)} ${row.peer.p99Ms.toFixed(1).padStart(5)} | ` +
-        `${errors(row.l7).padStart(9)} ${errors(row.peer).padStart(4)}`,
+      row([
+        `${x.policy} ${x.handoff} ${x.connection}`,
+        k(x.l7.requestsPerSec),
+        k(x.peer.requestsPerSec),
+        x.ratio.requestsPerSec.toFixed(2),
+        x.l7.cpuUsPerRequest.toFixed(0),
+        x.peer.cpuUsPerRequest.toFixed(0),
+        x.ratio.cpuPerRequest.toFixed(1),
+        pct(x.l7),
+        pct(x.peer),
+        x.l7.p99Ms.toFixed(1),
+        x.peer.p99Ms.toFixed(1),
+        errors(x.l7),
+        errors(x.peer),
+      ]),
     )
   }
   lines.push(
     '',
     'ratio: l7 / peer, median of the per-round ratios (req/s: higher is better for l7; CPU: lower is).',
-    'CPU: user + system of every process of a side per request (/proc): peer = haproxy + nginx masters and',
-    'workers; l7 = haproxy + the cluster parent + dispatcher + nodes. errors: status >= 400 + socket errors.',
-    '--json has every round, CPU by process role and l7 requests by route.',
+    'CPU: user + system of every process of a side per request (/proc): peer = haproxy + nginx masters',
+    'and workers; l7 = haproxy + the cluster parent + dispatcher + nodes. kernel: the system-time share.',
+    'errors: responses with status >= 400 + socket errors. --json: every round, CPU by process role,',
+    'the response bytes per request and l7 requests by route.',
   )
   if (r.interrupted) lines.push('interrupted: only the configurations above were measured')
   if (r.cpuProfDir) lines.push(`node CPU profiles: ${r.cpuProfDir}/<policy>-<handoff>/*.cpuprofile`)

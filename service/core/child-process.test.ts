@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { childPids, processCpuSeconds, stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
+import { childPids, processCpuSeconds, processCpuTimes, stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
 
 type Message = { type: 'ready'; port: number } | { type: 'failed'; message: string } | { type: 'other' }
 
@@ -60,6 +60,9 @@ test('processCpuSeconds: a busy child\'s CPU as the child counts it; childPids f
   // /proc counts in 10 ms ticks, and the whole process (start-up, other threads) beside the spin
   assert.ok(used >= own - 0.03 && used < own + 0.5, `the child counted ${own} s, /proc ${used} s`)
   assert.ok((await processCpuSeconds(process.pid)) > 0)
+  const { user, system } = await processCpuTimes(busy.pid!)
+  // the spin calls getrusage(): its time is part user, part system
+  assert.ok(user > 0 && system >= 0 && Math.abs(user + system - used) < 0.02, `user ${user} s + system ${system} s, total ${used} s`)
   await stopChild(busy)
   assert.is(await processCpuSeconds(busy.pid!), 0)
   assert.not.ok(childPids(process.pid).includes(busy.pid!))

@@ -69,13 +69,21 @@ export function pinnedArgv(argv: string[], cpu: number | undefined): string[] {
 
 /** utime + stime of a process so far, seconds (Linux /proc, USER_HZ = 100; 0 where unreadable). */
 export async function processCpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0
+  const { user, system } = await processCpuTimes(pid)
+  return user + system
+}
+
+/** User and system (kernel) CPU seconds of a process so far, apart; zeros where unreadable. */
+export async function processCpuTimes(pid: number | undefined): Promise<{ user: number; system: number }> {
+  if (pid === undefined) return { user: 0, system: 0 }
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields counted from the command name's closing parenthesis (the name may hold spaces):
+    // fields[11] and fields[12] are utime and stime, fields 14 and 15 of proc(5).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
   } catch {
-    return 0
+    return { user: 0, system: 0 }
   }
 }
 

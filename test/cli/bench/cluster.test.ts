@@ -2,8 +2,7 @@
 // small file set. Shape and sanity of the JSON (both sides answered, counts, CPU accounted),
 // no timing assertions. Skipped, saying why, when haproxy, nginx or wrk is missing.
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -19,14 +18,11 @@ function l7(...args: string[]) {
 
 const missing = [findHaproxy() ? null : HAPROXY_MISSING, findNginx() ? null : NGINX_MISSING, spawnSync('wrk', ['-v']).error ? WRK_MISSING : null].filter(Boolean)
 
-const tempDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('l7-bench-cluster-'))
-
 test('--json: one configuration, both sides answered 200s, CPU accounted per process role, routes, load average', () => {
   if (missing.length) {
     console.log(`bench cluster not run: ${missing.join('; ')}`)
     return
   }
-  const before = tempDirs()
   const run = l7('--policies', 'ds', '--handoff', 'relay', '--connection', 'keep-alive', '--duration', '1s', '--rounds', '1', '--files', '200', '--json')
   assert.is(run.status, 0, run.stderr)
   const r = JSON.parse(run.stdout)
@@ -46,6 +42,10 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
     assert.is(run.non2xx, 0, `${side} answered errors`)
     assert.ok(run.requestsPerSec > 0)
     assert.ok(run.cpuUsPerRequest > 0, `${side}: no CPU accounted`)
+    assert.ok(run.systemUsPerRequest >= 0 && run.systemUsPerRequest <= run.cpuUsPerRequest)
+    // the roles add up to the whole
+    const roles = Object.values(run.cpuUsPerRequestBy as Record<string, number>).reduce((a, b) => a + b, 0)
+    assert.ok(Math.abs(roles - run.cpuUsPerRequest) < 1e-6 * run.cpuUsPerRequest + 1e-9)
     assert.ok(run.p99Ms >= run.p50Ms)
     assert.ok(run.bytesPerRequest > 0)
     assert.is(row[side].requests, run.requests)
@@ -56,7 +56,19 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
   const routed = Object.values(row.rounds[0].l7.routes as Record<string, number>).reduce((a, b) => a + b, 0)
   assert.ok(routed >= row.rounds[0].l7.requests)
   assert.ok(row.ratio.requestsPerSec > 0 && row.ratio.cpuPerRequest > 0)
-  assert.equal(tempDirs(), before, 'the temp dir is removed')
+  // this run's temp dir (named in its log) is gone; other runs may have theirs meanwhile
+  const dir = /in (\S*l7-bench-cluster-[^/\s]+)\/www/.exec(run.stderr)?.[1]
+  assert.ok(dir, 'the log names the temp dir')
+  assert.not.ok(existsSync(dir!), `${dir} is left behind`)
+})
+
+test('the table: a row per configuration with both sides and the load average', () => {
+  if (missing.length) return
+  const run = l7('--policies', 'chbl', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100')
+  assert.is(run.status, 0, run.stderr)
+  assert.match(run.stdout, /load average at start [\d.]+ [\d.]+ [\d.]+, at end/)
+  assert.match(run.stdout, /^chbl fd close\s+\d/m)
+  assert.match(run.stderr, /load average at start/)
 })
 
 test('bad flags: exit 2 naming the flag, before anything starts', () => {
