@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { formatClusterBench, runClusterBench, type ConnectionMode, type Handoff } from '../../../bench/cluster.js'
 import { InvalidArgumentError } from '../../../service/core/errors.js'
 import { L7Command } from '../../command.js'
+import { interruptible } from '../../interrupt.js'
 import { commaList, durationFlag, jsonFlag, parsePolicyList, policiesFlag } from '../../flags.js'
 
 /** A comma list whose every item is one of `allowed` (the flag is named in the error). */
@@ -41,17 +42,9 @@ export default class BenchCluster extends L7Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchCluster)
-    const abort = new AbortController()
-    let interrupts = 0
-    const interrupt = () => {
-      // First Ctrl-C: stop and print what was measured; a second one quits at once (the
-      // exit hooks still stop every server and remove the temp dir).
-      if (++interrupts > 1) process.exit(130)
-      process.stderr.write('\nstopping: the configurations measured so far follow (Ctrl-C again to quit)\n')
-      abort.abort()
-    }
-    process.on('SIGINT', interrupt)
-    process.on('SIGTERM', interrupt)
+    // The first Ctrl-C stops and prints what was measured; a second one quits at once (the
+    // exit hooks still stop every server and remove the temp dir).
+    const interrupt = interruptible('the configurations measured so far follow', ['SIGINT', 'SIGTERM'])
     try {
       const result = await runClusterBench({
         policies: parsePolicyList(flags.policies),
@@ -61,13 +54,12 @@ export default class BenchCluster extends L7Command {
         rounds: flags.rounds,
         files: flags.files,
         cpuProfDir: flags['cpu-prof'],
-        signal: abort.signal,
+        signal: interrupt.signal,
         log: (line) => process.stderr.write(`${line}\n`),
       })
       this.log(flags.json ? JSON.stringify(result, null, 2) : formatClusterBench(result))
     } finally {
-      process.off('SIGINT', interrupt)
-      process.off('SIGTERM', interrupt)
+      interrupt.dispose()
     }
   }
 }
