@@ -153,18 +153,19 @@ export async function runPaperBench(options: PaperOptions): Promise<PaperReport>
   const start = performance.now()
   if (options.seeds.length === 0) throw new Error('no seeds')
   const workloads = new Map<string, ClosedLoopWorkload>()
-  const workloadFor = (ordering: ModelChoices['ordering']) => {
-    let w = workloads.get(ordering)
+  const workloadFor = (model: ModelChoices) => {
+    const key = `${model.ordering}/${model.popularity ?? 'objects'}`
+    let w = workloads.get(key)
     if (w === undefined) {
-      w = surgeWorkload({ stationary: ordering === 'stationary' })
-      workloads.set(ordering, w)
+      w = surgeWorkload({ stationary: model.ordering === 'stationary', popularity: model.popularity })
+      workloads.set(key, w)
     }
     return w
   }
   const point = (spec: RunSpec, seeds: number[] = options.seeds): PaperPoint =>
     aggregate(
       seeds.map((seed) =>
-        simulatePolicy(spec.policy, workloadFor(spec.model.ordering), {
+        simulatePolicy(spec.policy, workloadFor(spec.model), {
           loadReports: spec.model.loadReports,
           front: spec.model.front,
           overload: spec.overloadAndClients ? { ...DEFAULT_OVERLOAD } : undefined,
@@ -251,7 +252,7 @@ export async function runPaperBench(options: PaperOptions): Promise<PaperReport>
     }
 
   const wallSeconds = (performance.now() - start) / 1000
-  const files = await writePaperResults(options, results, readings, sensitivity, wallSeconds, workloadFor(base.model.ordering).files.sizes)
+  const files = await writePaperResults(options, results, readings, sensitivity, wallSeconds, workloadFor(base.model).files.sizes)
   return { results, readings, sensitivity, files, wallSeconds }
 }
 

@@ -59,7 +59,7 @@ export default class Simulate extends L7Command {
     }),
     param: paramFlagWith(
       'override one choice of the reading, comma-separated key=value: a policy parameter (service/policy/types.ts PolicyParams: hotThreshold=100,costTies=id,...) ' +
-        'or a model choice (loadReports=none, front=dns-process, ordering=stationary)',
+        'or a model choice (loadReports=none, front=dns-process, ordering=stationary, popularity=files)',
     ),
     'load-reports': Flags.string({ description: 'which policies\' nodes piggyback their load on requests (default: the reading\'s; the seed: ds)', options: ['ds', 'all', 'none'] }),
     overload: Flags.string({ description: 'overload model: off, on, or maxClients=150,listenBacklog=128,synRetransmitS=3,synRetries=5 (service/sim/README.md)', default: 'off' }),
@@ -83,6 +83,7 @@ export default class Simulate extends L7Command {
           seed: flags['surge-seed'],
           zipf,
           stationary: reading.model.ordering === 'stationary',
+          popularity: reading.model.popularity,
         })
     const warmupSeconds = flags.warmup ?? (workload.kind === 'open' ? 0 : DEFAULT_SIMULATE.warmupSeconds)
     let durationSeconds = flags.duration ?? DEFAULT_SIMULATE.durationSeconds

@@ -154,7 +154,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (!(options.durationS > 0) || !(options.warmupS >= 0)) throw new InvalidArgumentError('duration must be > 0 and warm-up >= 0')
   const start = performance.now()
   const progress = options.onProgress ?? (() => {})
-  const params = surgeParams({ stationary: options.reading?.model.ordering === 'stationary' })
+  const params = surgeParams({ stationary: options.reading?.model.ordering === 'stationary', popularity: options.reading?.model.popularity })
   const workload = generateSurge(params)
   const docroot = await mkdtemp(join(tmpdir(), 'l7-experiment-'))
   // Removed in `finally` below, or at exit if the process is made to exit first (a second Ctrl-C).

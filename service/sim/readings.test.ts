@@ -51,6 +51,8 @@ test('bad input names what was wrong', () => {
   assert.throws(() => resolveReading('project', 'front=anycast'), /front must be one of round-robin, dns-process, dns-machine, got "anycast"/)
   assert.throws(() => resolveReading('project', 'hotThreshold=hot'), /hotThreshold must be a number/)
   assert.throws(() => resolveReading('project', 'speed=3'), /unknown parameter "speed"/)
+  assert.is(resolveReading('project', 'popularity=files').model.popularity, 'files')
+  assert.throws(() => resolveReading('project', 'popularity=pages'), /popularity must be one of objects, files/)
   assert.throws(() => resolveReading('project', 'costTies'), /expected key=value/)
   assert.throws(() => resolveParams(resolveReading('project', 'costTies=random').params), /costTies must be load or id, got random/)
 })

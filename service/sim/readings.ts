@@ -16,6 +16,8 @@ export interface ModelChoices {
   front: Front
   /** The SURGE sequence: 'stack' (one LRU stack over the whole sequence) or 'stationary' (blocks; service/surge/generate.ts). */
   ordering: 'stack' | 'stationary'
+  /** What SURGE's Zipf ranks: the objects (absent: ours) or all files, an object going with its base file (service/surge/generate.ts). No reading sets it yet. */
+  popularity?: 'objects' | 'files'
 }
 
 export interface Reading {
@@ -83,10 +85,11 @@ export const READINGS: readonly Reading[] = Object.freeze([
 export const READING_NAMES = READINGS.map((r) => r.name)
 export const DEFAULT_READING = 'project'
 
-const MODEL_KEYS: Record<keyof ModelChoices, readonly string[]> = {
+const MODEL_KEYS: Record<keyof Required<ModelChoices>, readonly string[]> = {
   loadReports: ['ds', 'all', 'none'],
   front: ['round-robin', 'dns-process', 'dns-machine'],
   ordering: ['stack', 'stationary'],
+  popularity: ['objects', 'files'],
 }
 
 export function findReading(name: string): Reading {

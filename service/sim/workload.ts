@@ -97,6 +97,8 @@ export interface SurgeWorkloadOptions {
   zipf?: number
   /** The stationary ordering of the request sequence (blocks of STATIONARY_BLOCK object requests; service/surge/generate.ts). */
   stationary?: boolean
+  /** What the Zipf ranks are over (service/surge/generate.ts SurgeParams.popularity). */
+  popularity?: 'objects' | 'files'
 }
 
 /** The SURGE parameters a workload option set resolves to (preset, then overrides). */
@@ -110,6 +112,7 @@ export function surgeParams(options: SurgeWorkloadOptions = {}): Partial<SurgePa
   if (options.seed !== undefined) params.seed = options.seed
   if (options.zipf !== undefined) params.zipfAlpha = options.zipf
   if (options.stationary === true) params.stationaryBlock = STATIONARY_BLOCK
+  if (options.popularity === 'files') params.popularity = 'files'
   return params
 }
 

@@ -163,6 +163,25 @@ test('stationary ordering: every window has the whole sequence\'s popularity, wi
   assert.ok(recent / 20_000 > 0.6, `recent share ${recent / 20_000}`)
 })
 
+test('popularity over files: an object goes with its base file\'s Zipf weight among all files', () => {
+  const preset = SURGE_PRESETS['hong-noh-2005']
+  const byObjects = generateSurge({ ...preset, requests: 50_000 })
+  const byFiles = generateSurge({ ...preset, requests: 50_000, popularity: 'files' })
+  assert.equal(byFiles.objects, byObjects.objects, 'same objects')
+  assert.is(byFiles.objectRequests.reduce((a, b) => a + b, 0), 50_000)
+  assert.not.equal(byFiles.objectRequests, byObjects.objectRequests)
+  // counts follow 1/rank of the base file among all 2000: for some integer rank r1 of the top
+  // object, r1 * c1 / c is (nearly) an integer for the next ones too, and those ranks have gaps
+  // (the files between them are embedded files, whose ranks no object takes)
+  const top = byFiles.objectRequests.map((c) => c).sort((a, b) => b - a).slice(0, 6)
+  const impliedRanks = (r1: number) => top.map((c) => (r1 * top[0]) / c)
+  const r1 = [...Array(60).keys()].map((i) => i + 1).find((r) => impliedRanks(r).every((x) => Math.abs(x - Math.round(x)) < 0.03))
+  assert.ok(r1 !== undefined, `no integer ranks fit the counts ${top.join(', ')}`)
+  const ranks = impliedRanks(r1!).map(Math.round)
+  assert.not.equal(ranks, ranks.map((_, i) => ranks[0] + i), `ranks ${ranks.join(', ')} have gaps`)
+  assert.throws(() => generateSurge({ popularity: 'pages' as 'files' }), /popularity must be objects or files, got pages/)
+})
+
 test('the seed paper preset: 2000 files, about 50 MB, 77 B to about 3.1 MB', () => {
   const w = generateSurge({ ...SURGE_PRESETS['hong-noh-2005'], requests: 1000 })
   const sizes = w.files.map((f) => f.size)

@@ -33,6 +33,13 @@ export interface SurgeParams {
   tailFraction?: number
   /** Zipf exponent of object popularity: the object of rank r gets requests in proportion to r^-zipfAlpha. */
   zipfAlpha: number
+  /**
+   * What the Zipf ranks are over. 'objects' or absent (ours): the objects are ranked. 'files'
+   * (our reading of SURGE's mout.txt, which gives every file a Zipf count): all files are ranked
+   * at random, and an object is requested in proportion to its base file's (a loner's own)
+   * weight r^-zipfAlpha; its embedded files come with it. SURGE's own code was not read.
+   */
+  popularity?: 'objects' | 'files'
   embedded: EmbeddedCount
   /** LRU stack distance (lognormal); null: a plain random permutation (no temporal locality). */
   stackDistance: Lognormal | null
@@ -103,6 +110,7 @@ export function resolveSurgeParams(options: Partial<SurgeParams> = {}): SurgePar
   if (!Number.isInteger(p.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${p.seed}`)
   if (p.objects !== undefined && p.objects > p.files) throw new InvalidArgumentError(`objects (${p.objects}) cannot exceed files (${p.files})`)
   if (!(p.lonerFraction >= 0 && p.lonerFraction <= 1)) throw new InvalidArgumentError(`lonerFraction must be in [0, 1], got ${p.lonerFraction}`)
+  if (p.popularity !== undefined && p.popularity !== 'objects' && p.popularity !== 'files') throw new InvalidArgumentError(`popularity must be objects or files, got ${String(p.popularity)}`)
   if (!(p.zipfAlpha >= 0)) throw new InvalidArgumentError(`zipfAlpha must be >= 0, got ${p.zipfAlpha}`)
   if (!(p.sizeBody.sigma > 0) || !(p.sizeTail.k > 0) || !(p.sizeTail.alpha > 0)) throw new InvalidArgumentError('size distribution parameters must be positive')
   if (p.tailFraction !== undefined && !(p.tailFraction >= 0 && p.tailFraction < 1)) throw new InvalidArgumentError(`tailFraction must be in [0, 1), got ${p.tailFraction}`)
@@ -167,12 +175,15 @@ export function generateObjectShapes(p: SurgeParams): { loners: number; embedded
 /** Zipf request counts for n objects in rank order, summing exactly to `total` (largest remainders). */
 export function zipfCounts(n: number, total: number, alpha: number): number[] {
   const weights: number[] = []
+  for (let r = 1; r <= n; r++) weights.push(Math.pow(r, -alpha))
+  return countsFromWeights(weights, total)
+}
+
+/** Request counts in proportion to the weights, summing exactly to `total` (largest remainders). */
+export function countsFromWeights(weights: number[], total: number): number[] {
+  const n = weights.length
   let sum = 0
-  for (let r = 1; r <= n; r++) {
-    const w = Math.pow(r, -alpha)
-    weights.push(w)
-    sum += w
-  }
+  for (const w of weights) sum += w
   const exact = weights.map((w) => (w / sum) * total)
   const counts = exact.map(Math.floor)
   let missing = total - counts.reduce((a, b) => a + b, 0)
@@ -271,8 +282,14 @@ export function generateSurge(options: Partial<SurgeParams> = {}): SurgeWorkload
   // popularity ranks are a random permutation of the objects, independent of their shape
   const ranked = new Random(params.seed, 'popularity').shuffle(objects.map((_, i) => i))
   const counts = zipfCounts(objects.length, params.requests, params.zipfAlpha)
-  const objectRequests = new Array<number>(objects.length).fill(0)
+  let objectRequests = new Array<number>(objects.length).fill(0)
   ranked.forEach((object, rank) => (objectRequests[object] = counts[rank]))
+  if (params.popularity === 'files') {
+    // every file gets a Zipf rank; an object goes with its base file's weight
+    const fileRank = new Array<number>(files.length)
+    new Random(params.seed, 'file-popularity').shuffle(files.map((_, i) => i)).forEach((file, rank) => (fileRank[file] = rank + 1))
+    objectRequests = countsFromWeights(objects.map((object) => Math.pow(fileRank[object[0]], -params.zipfAlpha)), params.requests)
+  }
   const refs = new Array<number>(files.length).fill(0)
   objects.forEach((object, i) => object.forEach((f) => (refs[f] += objectRequests[i])))
   return { params, files, objects, objectRequests, sequence: generateSequence(params, objectRequests), refs }
