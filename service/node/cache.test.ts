@@ -2,17 +2,24 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { realpath, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ContentCache } from './cache.js'
+import { ContentCache, type CachedFile, type Lookup } from './cache.js'
 import { EmulatedDisk, parseDiskModel } from './disk.js'
 import { makeDocroot } from './testing.js'
+
+
+/** The lookup of a file (not a directory, not missing). */
+function fileOf(lookup: Lookup): { file: CachedFile; hit: boolean } {
+  if (!lookup || 'directory' in lookup) throw new Error('expected a file')
+  return lookup
+}
 
 test('LRU, bounded in bytes: the least recently used file goes first; oversized files are not kept', async () => {
   const root = await realpath(await makeDocroot([100, 200, 300, 1000]))
   try {
     const cache = new ContentCache(root, 600)
-    assert.is((await cache.get('100.bin'))!.hit, false)
-    assert.is((await cache.get('200.bin'))!.hit, false)
-    assert.is((await cache.get('100.bin'))!.hit, true) // 100 is now the most recent
+    assert.is(fileOf(await cache.get('100.bin')).hit, false)
+    assert.is(fileOf(await cache.get('200.bin')).hit, false)
+    assert.is(fileOf(await cache.get('100.bin')).hit, true) // 100 is now the most recent
     await cache.get('300.bin') // 600 bytes: all fit
     assert.is(cache.stats().bytes, 600)
     await writeFile(join(root, '250.bin'), Buffer.alloc(250))
@@ -24,7 +31,7 @@ test('LRU, bounded in bytes: the least recently used file goes first; oversized 
     assert.is(cache.peek('300.bin') !== undefined, true)
     assert.is(cache.peek('200.bin'), undefined)
     const big = await cache.get('1000.bin')
-    assert.is(big!.file.body.length, 1000)
+    assert.is(fileOf(big).file.body.length, 1000)
     assert.is(cache.peek('1000.bin'), undefined)
     assert.is(await cache.get('missing.bin'), null)
   } finally {
@@ -38,7 +45,7 @@ test('concurrent misses for one file share one read', async () => {
     const disk = new EmulatedDisk({ seekMs: 20, mbps: 100 })
     const cache = new ContentCache(root, 1 << 20, disk)
     const results = await Promise.all(Array.from({ length: 5 }, () => cache.get('5000.bin')))
-    assert.ok(results.every((r) => r!.file.body.length === 5000))
+    assert.ok(results.every((r) => fileOf(r).file.body.length === 5000))
     assert.is(disk.reads, 1)
     assert.is(cache.stats().misses, 1)
   } finally {

@@ -24,11 +24,14 @@ export interface CacheStats {
   evictions: number
 }
 
-export type Lookup = { file: CachedFile; hit: boolean } | null
+/** A file (from memory or not), a directory (the caller redirects to its `/` form), or nothing. */
+export type Lookup = { file: CachedFile; hit: boolean } | { directory: true } | null
+
+const DIRECTORY = Symbol('directory')
 
 export class ContentCache {
   private readonly entries = new Map<string, CachedFile>()
-  private readonly loading = new Map<string, Promise<CachedFile | null>>()
+  private readonly loading = new Map<string, Promise<CachedFile | typeof DIRECTORY | null>>()
   private bytes = 0
   hits = 0
   misses = 0
@@ -62,13 +65,15 @@ export class ContentCache {
       this.loading.set(rel, pending)
     }
     const file = await pending
+    if (file === DIRECTORY) return { directory: true }
     return file ? { file, hit: false } : null
   }
 
-  private async load(rel: string): Promise<CachedFile | null> {
+  private async load(rel: string): Promise<CachedFile | typeof DIRECTORY | null> {
     const real = await resolveInside(this.realRoot, rel)
     if (!real) return null
     const info = await stat(real).catch(() => null)
+    if (info?.isDirectory()) return DIRECTORY
     if (!info || !info.isFile()) return null
     if (this.disk) await this.disk.read(info.size)
     const body = await readFile(real).catch(() => null)

@@ -211,6 +211,7 @@ export function headerValue(head: RequestHead, name: string): string | undefined
 
 export const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  301: 'Moved Permanently',
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',

@@ -70,6 +70,18 @@ test('status codes: 404, 405, 400, 414, 431, 505', async () => {
   assert.is((await rawExchange(node.port, `GET /1.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`))[0].status, 400)
 })
 
+test('a directory named without its slash is redirected to its / form, query kept; with the slash its index.html', async () => {
+  const { mkdir } = await import('node:fs/promises')
+  await mkdir(join(root, 'docs'), { recursive: true })
+  await writeFile(join(root, 'docs', 'index.html'), 'docs index')
+  const [moved] = await rawExchange(node.port, get('/docs?a=1'))
+  assert.is(moved.status, 301)
+  assert.is(moved.headers.location, '/docs/?a=1')
+  const [index] = await rawExchange(node.port, get('/docs/'))
+  assert.is(index.status, 200)
+  assert.is(index.body.toString(), 'docs index')
+})
+
 test('path traversal never leaves the root', async () => {
   for (const path of ['/../l7-outside-secret.txt', '/%2e%2e/l7-outside-secret.txt', '/sub/..%2f..%2fl7-outside-secret.txt', '/a%00b', '/%zz', '/..\\x', 'http://h/../x']) {
     const [res] = await rawExchange(node.port, get(path))

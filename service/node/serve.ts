@@ -49,6 +49,16 @@ export class FileServer {
     return this.send(socket, this.responseHead(status, 'text/plain; charset=utf-8', body.length, keepAlive, route, 'miss'), body)
   }
 
+  /** A directory named without its trailing slash: 301 to the `/` form (whose index.html is served), as web servers do. */
+  private redirectToDirectory(socket: net.Socket, head: RequestHead, route: Route): boolean {
+    const query = head.target.indexOf('?')
+    const location = query < 0 ? `${head.target}/` : `${head.target.slice(0, query)}/${head.target.slice(query)}`
+    const body = Buffer.from(`301 Moved Permanently: ${location}\n`)
+    this.metrics.served(route, 301, body.length)
+    const text = this.responseHead(301, 'text/plain; charset=utf-8', body.length, head.keepAlive, route, 'miss')
+    return this.send(socket, text.replace('\r\nServer: l7', `\r\nLocation: ${location}\r\nServer: l7`), body)
+  }
+
   /** Serves root-relative `rel`; resolves false when the socket needs draining first. */
   serve(socket: net.Socket, head: RequestHead, rel: string, route: Route): boolean | Promise<boolean> {
     const isHead = head.method === 'HEAD'
@@ -60,6 +70,7 @@ export class FileServer {
     return this.cache.get(rel).then(
       (found) => {
         if (!found) return this.error(socket, 404, 'no such file', head.keepAlive, route)
+        if ('directory' in found) return this.redirectToDirectory(socket, head, route)
         const { file } = found
         this.metrics.served(route, 200, isHead ? 0 : file.body.length)
         return this.send(socket, this.responseHead(200, file.contentType, file.body.length, head.keepAlive, route, found.hit ? 'hit' : 'miss'), isHead ? null : file.body)
