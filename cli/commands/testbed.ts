@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core'
 import { L7Command } from '../command.js'
-import { L7Error } from '../../service/core/errors.js'
+import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
+import { DEFAULT_FAULTS, FAULTS, formatFaults, runFaults, type FaultName } from '../../service/testbed/faults.js'
 import type { PolicyName } from '../../service/policy/types.js'
 import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
 import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
-import { cacheMbFlag, diskFlag, durationFlag, jsonFlag, paramFlag, parseCacheMb, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
+import { cacheMbFlag, commaList, diskFlag, durationFlag, jsonFlag, paramFlag, parseCacheMb, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
 
 export default class Testbed extends L7Command {
   static override description =
@@ -18,6 +19,7 @@ export default class Testbed extends L7Command {
   static override examples = [
     '$ <%= config.bin %> testbed --nodes 4 --policy lard',
     '$ <%= config.bin %> testbed --nodes 2 --clients 1 --link-mbps 100 --scale 10 --disk seek=10ms,mbps=20',
+    '$ <%= config.bin %> testbed --faults link-cut,node-kill,dispatcher-kill --scale 10 --disk seek=10ms,mbps=20',
     '$ <%= config.bin %> testbed --cleanup',
   ]
 
@@ -34,6 +36,10 @@ export default class Testbed extends L7Command {
     files: Flags.integer({ description: 'files of the seed\'s SURGE set to generate (without --docroot)', default: 2000, min: 1 }),
     docroot: Flags.directory({ description: 'serve this directory instead of a generated file set', exists: true }),
     front: Flags.boolean({ description: 'start the HAProxy front', default: true, allowNo: true }),
+    faults: Flags.string({
+      description: `run these faults one after the other, each on a fresh test bed under closed-loop users, print what clients saw, and exit (${FAULTS.join(', ')})`,
+    }),
+    users: Flags.integer({ description: 'with --faults: SURGE users over all client machines', default: DEFAULT_FAULTS.users, min: 1 }),
     cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) that crashed test beds left, then exit', default: false }),
     json: jsonFlag('print the ready line as a bare JSON object ({"event":"ready",...})'),
     all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
@@ -47,6 +53,31 @@ export default class Testbed extends L7Command {
     if (flags.cleanup) {
       const removed = cleanupLeftovers(flags.all)
       this.log(removed.length === 0 ? 'nothing to clean up' : `removed ${removed.length} namespaces: ${removed.join(' ')}`)
+      return
+    }
+    if (flags.faults !== undefined) {
+      const faults = commaList(flags.faults)
+      for (const f of faults) if (!(FAULTS as readonly string[]).includes(f)) throw new InvalidArgumentError(`--faults: unknown fault "${f}" (one of ${FAULTS.join(', ')})`)
+      const options = {
+        ...DEFAULT_FAULTS,
+        faults: faults as FaultName[],
+        policy: flags.policy as PolicyName,
+        nodes: flags.nodes,
+        clients: flags.clients,
+        users: flags.users,
+        linkMbps: parseNumber(flags['link-mbps'], '--link-mbps', { above: 0 }),
+        scale: parseNumber(flags.scale, '--scale', { min: 1 }),
+        cacheMb: parseCacheMb(flags['cache-mb']),
+        disk: parseDiskFlag(flags.disk),
+        onProgress: (line: string) => process.stderr.write(`${line}\n`),
+      }
+      const removeSignals = installSignalTeardown(async () => {})
+      try {
+        const outcomes = await runFaults(options)
+        this.log(flags.json ? JSON.stringify({ options: { ...options, onProgress: undefined }, outcomes }, null, 2) : formatFaults(outcomes, options))
+      } finally {
+        removeSignals()
+      }
       return
     }
     let bed: Awaited<ReturnType<typeof startTestbed>> | null = null

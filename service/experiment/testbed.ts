@@ -7,7 +7,7 @@
 // reader sees what bound each run. Then the simulator on the same configuration: links, disks,
 // scale, users, caches, and the nodes' measured CPU per request.
 
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as hdr from 'hdr-histogram-js'
@@ -21,7 +21,8 @@ import type { LatencySummary, ReplayResult } from '../replay/types.js'
 import { closedLoopFromSurge, simulatePolicy, type ResolvedReading, type SimResult } from '../sim/index.js'
 import { SEED_CLIENTS } from '../sim/types.js'
 import { surgeParams } from '../sim/workload.js'
-import { generateSurge, materialize, writeSurgeFiles, type SurgeWorkload } from '../surge/index.js'
+import { generateSurge, materialize } from '../surge/index.js'
+import { stopReplays, writeClientWorkloads } from '../testbed/clients.js'
 import { linkBytes, linkDrops, type Host } from '../testbed/network.js'
 import { scaledResources, startTestbed, type RunningTestbed } from '../testbed/testbed.js'
 import type { HostProcess } from '../testbed/process.js'
@@ -52,7 +53,7 @@ export const DEFAULT_TESTBED_EXPERIMENT: Readonly<Omit<TestbedExperimentOptions,
   nodes: 4,
   clients: 4,
   users: [50, 100, 200],
-  durationS: 8,
+  durationS: 7,
   warmupS: 3,
   linkMbps: 100,
   scale: 10,
@@ -77,7 +78,10 @@ export interface HostUse {
 export interface TestbedRun {
   policy: PolicyName
   users: number
+  /** Requests served per second, counted on the nodes over the measured window. */
   throughput: number
+  /** The same from the clients (replay's responses over its measured time, drain included): a cross-check. */
+  clientThroughput: number
   requests: number
   errors: number
   latencyMs: LatencySummary
@@ -105,7 +109,10 @@ export interface TestbedExperimentReport {
 }
 
 interface Snapshot {
+  /** When links and CPU were read (quick reads, together). */
   atMs: number
+  /** When the nodes' /metrics were read: the middle of the reads (a process per node, slow on a loaded machine). */
+  metricsAtMs: number
   nodes: NodeCounters[]
   links: { tx: number; rx: number }[]
   drops: number[]
@@ -132,32 +139,12 @@ async function snapshot(bed: RunningTestbed): Promise<Snapshot> {
     Promise.all(bed.nodes.map((n) => processCpuSeconds(n.process.process.pid))),
     processCpuSeconds(bed.dispatcher.process?.process.pid),
   ])
+  const metricsStart = performance.now()
   const [nodes, drops] = await Promise.all([
     Promise.all(bed.nodes.map(async (n) => nodeCounters(await nodeMetrics(bed, n.id)))),
     Promise.all(hosts.map((h) => (h.mbps === null ? 0 : linkDrops(bed.network, h)))),
   ])
-  return { atMs, nodes, links, drops, cpu, dispatcherCpu }
-}
-
-/** The sequence rotated by `shift`, so that client machines do not replay the same objects in step. */
-function rotated(sequence: number[], shift: number): number[] {
-  const k = ((shift % sequence.length) + sequence.length) % sequence.length
-  return [...sequence.slice(k), ...sequence.slice(0, k)]
-}
-
-/**
- * One SURGE directory per client machine (mout/objout/name.txt, read by `l7 replay` as SURGE's own
- * output): the same file set and objects, the request sequence started at a different place.
- */
-async function writeClientWorkloads(dir: string, workload: SurgeWorkload, clients: number): Promise<string[]> {
-  const dirs: string[] = []
-  for (let c = 0; c < clients; c++) {
-    const d = join(dir, `client${c}`)
-    await mkdir(d, { recursive: true })
-    await writeSurgeFiles(d, workload, rotated(workload.sequence, Math.floor((c * workload.sequence.length) / clients)))
-    dirs.push(d)
-  }
-  return dirs
+  return { atMs, metricsAtMs: (metricsStart + performance.now()) / 2, nodes, links, drops, cpu, dispatcherCpu }
 }
 
 async function mergedLatency(results: ReplayResult[]): Promise<LatencySummary> {
@@ -188,23 +175,6 @@ function startClients(bed: RunningTestbed, dirs: string[], users: number, option
   )
 }
 
-/**
- * Stops the replays (SIGINT: they print what they measured without waiting for a long drain) and
- * reads their JSON results.
- */
-async function stopClients(procs: HostProcess[]): Promise<ReplayResult[]> {
-  for (const p of procs) if (p.process.exitCode === null) p.process.kill('SIGINT')
-  const timer = setTimeout(() => procs.forEach((p) => p.process.kill('SIGKILL')), 15_000)
-  const codes = await Promise.all(procs.map((p) => p.exited))
-  clearTimeout(timer)
-  return procs.map((p, c) => {
-    const out = p.stdout()
-    const start = out.indexOf('{')
-    if (start < 0) throw new L7Error('L7_TESTBED_REPLAY', `l7 replay on client ${c} failed (${codes[c]}): ${p.stderrTail()}`)
-    return JSON.parse(out.slice(start)) as ReplayResult
-  })
-}
-
 function describeRun(
   policy: PolicyName,
   users: number,
@@ -215,7 +185,10 @@ function describeRun(
   scaled: { linkMbps: number; disk: DiskModel | null },
   latencyMs: LatencySummary,
 ): TestbedRun {
+  // Each figure over the window of its own reads: bytes and CPU between the quick reads, requests
+  // between the /metrics reads (which can lag by seconds on a loaded machine).
   const seconds = (after.atMs - before.atMs) / 1000
+  const metricSeconds = (after.metricsAtMs - before.metricsAtMs) / 1000
   const nodes = after.nodes.map((n, i) => difference(n, before.nodes[i]))
   const served = nodes.reduce((a, n) => a + n.requests, 0)
   const hits = nodes.reduce((a, n) => a + n.hits, 0)
@@ -233,7 +206,7 @@ function describeRun(
     if (h.role === 'node') {
       const n = nodes[h.index]
       use.cpu = (after.cpu[h.index] - before.cpu[h.index]) / seconds
-      if (scaled.disk) use.disk = (n.misses * (scaled.disk.seekMs / 1000 + meanMissBytes / (scaled.disk.mbps * 1e6))) / seconds
+      if (scaled.disk) use.disk = (n.misses * (scaled.disk.seekMs / 1000 + meanMissBytes / (scaled.disk.mbps * 1e6))) / metricSeconds
     }
     if (h.role === 'dispatcher') use.cpu = (after.dispatcherCpu - before.dispatcherCpu) / seconds
     return use
@@ -250,7 +223,8 @@ function describeRun(
     policy,
     users,
     // Server side, over exactly the measured window: every request is counted once, by the node that served it.
-    throughput: served / seconds,
+    throughput: served / metricSeconds,
+    clientThroughput: results.reduce((a, r) => a + r.throughputRps, 0),
     requests,
     errors: results.reduce((a, r) => a + r.errors, 0),
     latencyMs,
@@ -258,7 +232,7 @@ function describeRun(
     localFraction: served > 0 ? nodes.reduce((a, n) => a + n.local, 0) / served : 0,
     handoffFraction: served > 0 ? nodes.reduce((a, n) => a + n.handoffIn, 0) / served : 0,
     perNode: nodes.map((n) => n.requests),
-    nodeCpuUsPerRequest: served > 0 ? (nodeCpu * 1e6) / served : 0,
+    nodeCpuUsPerRequest: served > 0 ? (nodeCpu * 1e6) / ((served / metricSeconds) * seconds) : 0,
     hosts,
     bottleneck,
   }
@@ -308,7 +282,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
             before = await at(options.warmupS + 1)
             after = await at(options.durationS - (performance.now() - before.atMs) / 1000)
           } finally {
-            results = await stopClients(clients)
+            results = await stopReplays(clients)
           }
           const run = describeRun(policy, users, bed, results, before, after, scaled, await mergedLatency(results))
           progress(
