@@ -104,6 +104,8 @@ export interface TestbedExperimentReport {
   /** Link and disk after --scale. */
   scaled: { linkMbps: number; disk: DiskModel | null }
   runs: TestbedRun[]
+  /** The test beds' name prefixes (namespaces `<prefix>n0`, ...), one per policy. */
+  testbeds: string[]
   wallSeconds: number
   loadAverage: number[]
 }
@@ -249,6 +251,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
   const work = await mkdtemp(join(tmpdir(), 'l7-experiment-testbed-'))
   const forget = removeOnExit(work) // Ctrl-C: the test bed's own exit hook removes its namespaces
   const runs: TestbedRun[] = []
+  const testbeds: string[] = []
   try {
     const docroot = join(work, 'www')
     progress(`writing the file set (${workload.files.length} files) and ${options.clients} client workloads to ${work}`)
@@ -267,6 +270,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
         disk: options.disk,
         docroot,
       })
+      testbeds.push(bed.info().prefix)
       try {
         for (const users of options.users) {
           progress(`${policy}: ${users} users, ${options.warmupS} s warm-up + ${options.durationS} s measured`)
@@ -323,7 +327,7 @@ export async function runTestbedExperiment(options: TestbedExperimentOptions): P
       }
     }
     const { onProgress: _, ...rest } = options
-    return { options: rest, scaled, runs, wallSeconds: (performance.now() - start) / 1000, loadAverage: (await import('node:os')).loadavg() }
+    return { options: rest, scaled, runs, testbeds, wallSeconds: (performance.now() - start) / 1000, loadAverage: (await import('node:os')).loadavg() }
   } finally {
     await rm(work, { recursive: true, force: true })
     forget()

@@ -59,6 +59,8 @@ export const DEFAULT_FAULTS: Readonly<Omit<FaultOptions, 'onProgress'>> = Object
 
 export interface FaultOutcome {
   fault: FaultName
+  /** The test bed's name prefix (its namespaces are `<prefix>n0`, ...). */
+  testbed?: string
   /** Responses per second before the fault, and over the last half of the time after it. */
   beforeRps: number
   afterRps: number
@@ -146,7 +148,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultOutcome[]> 
         } finally {
           results = await stopReplays(procs)
         }
-        const outcome = summarizeFault(fault, alignTimelines(results, faultAtMs))
+        const outcome = { ...summarizeFault(fault, alignTimelines(results, faultAtMs)), testbed: bed.info().prefix }
         progress(
           `${fault}: ${outcome.failedAfter} requests failed after the fault, ` +
             `the last failure ${outcome.recoverS} s after it`,

@@ -46,6 +46,8 @@ export interface Network {
   hosts: Host[]
 }
 
+let probes = 0
+
 /** Why this machine cannot run a test bed (not root, no `ip`/`tc`, no namespaces), or null. */
 export function testbedUnavailable(): string | null {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'the test bed needs root (network namespaces, tc)'
@@ -54,7 +56,8 @@ export function testbedUnavailable(): string | null {
     if (probe.error) return `the test bed needs \`${tool}\` (iproute2): apt-get install -y iproute2`
   }
   // Creating a namespace is the real test (containers without CAP_SYS_ADMIN refuse it).
-  const probeName = `${NAME_PREFIX}${process.pid}-probe`
+  // Unique per call: specs running side by side in one process probe at the same time.
+  const probeName = `${NAME_PREFIX}${process.pid}-probe${probes++}`
   const add = spawnSync('ip', ['netns', 'add', probeName], { encoding: 'utf8' })
   if (add.status !== 0) return `this machine cannot create network namespaces: ${(add.stderr || '').trim() || `ip netns add exited ${add.status}`}`
   spawnSync('ip', ['netns', 'del', probeName], { stdio: 'ignore' })
