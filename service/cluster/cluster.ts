@@ -152,7 +152,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   if (!POLICY_NAMES.includes(policy)) throw new InvalidArgumentError(`unknown policy ${policy} (one of ${POLICY_NAMES.join(', ')})`)
   const basePort = options.port ?? 8080
   if (!Number.isInteger(basePort) || basePort < 0 || (basePort > 0 && basePort + count > 65535)) {
-    throw new InvalidArgumentError(`--port must leave room for ${count} nodes below 65536, got ${basePort}`)
+    throw new InvalidArgumentError(`--listen: the port must leave room for ${count} nodes below 65536, got ${basePort}`)
   }
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? randomBytes(16).toString('hex')

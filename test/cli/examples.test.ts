@@ -275,13 +275,18 @@ test('every example of every --help and of the README runs (shortened)', async (
   try {
     const examples = [...helpExamples(), ...readmeExamples()]
     assert.ok(examples.length >= 50, `${examples.length} examples found`)
-    // Examples that make the inputs others use (workload/, www/, epa-www/) run first, in order.
+    // The trace examples make the inputs others use (w/, www/, epa/): they run first, side by side.
     const producer = (e: Example) => e.argv[0] === 'trace'
-    for (const e of examples.filter(producer)) {
-      const p = plan(e, { node: '', dispatcher: '' })
-      const outcome = await run(p.argv, scratch)
-      if (!outcome.ok) failures.push(`${e.source}: ${e.text}\n    ran: l7 ${p.argv.join(' ')}\n    ${outcome.detail}`)
-    }
+    const producers = examples.filter(producer)
+    await Promise.all(
+      Array.from({ length: POOL }, async () => {
+        for (let e = producers.shift(); e; e = producers.shift()) {
+          const p = plan(e, { node: '', dispatcher: '' })
+          const outcome = await run(p.argv, scratch)
+          if (!outcome.ok) failures.push(`${e.source}: ${e.text}\n    ran: l7 ${p.argv.join(' ')}\n    ${outcome.detail}`)
+        }
+      }),
+    )
     const dispatcher = await startHelper(['dispatch', '--listen', '0', '--token', TOKEN], scratch)
     helpers.push(dispatcher.child)
     const node = await startHelper(['node', '--id', '9', '--listen', '0', '--docroot', 'www'], scratch)
