@@ -182,6 +182,10 @@ function plan(example: Example, peers: { node: string; dispatcher: string }): Pl
       // Never the repository's docs/results.
       if (!has(argv, '--out')) set(argv, '--out', 'paper-out')
       return { argv, service: false }
+    case 'bench stages':
+      set(argv, '--iterations', '2000')
+      set(argv, '--rounds', '1')
+      return { argv, service: false }
     case 'bench node':
       set(argv, '--duration', '1s')
       set(argv, '--rounds', '1')
