@@ -196,10 +196,6 @@ function plan(example: Example, peers: { node: string; dispatcher: string }): Pl
       set(argv, '--duration', '1s')
       set(argv, '--rounds', '1')
       return { argv, service: false, skip: missing('wrk', 'nginx') }
-    case 'bench stages':
-      set(argv, '--iterations', '200')
-      set(argv, '--rounds', '1')
-      return { argv, service: false }
     case 'bench cluster':
       set(argv, '--duration', '1s')
       set(argv, '--rounds', '1')
