@@ -16,7 +16,7 @@ export interface ModelChoices {
   front: Front
   /** The SURGE sequence: 'stack' (one LRU stack over the whole sequence) or 'stationary' (blocks; service/surge/generate.ts). */
   ordering: 'stack' | 'stationary'
-  /** What SURGE's Zipf ranks: the objects (absent: ours) or all files, an object going with its base file (service/surge/generate.ts). No reading sets it yet. */
+  /** What SURGE's Zipf ranks: the objects (absent: ours) or all files, an object going with its base file (service/surge/generate.ts). */
   popularity?: 'objects' | 'files'
 }
 
@@ -79,6 +79,18 @@ export const READINGS: readonly Reading[] = Object.freeze([
     summary: "the figures' code and the text word for word: Fig. 11 as printed, the gap estimator, the node half counting every request it serves, alloc_new_node = reschedule(file, node) with the receiving node, clients reaching nodes by DNS (per SURGE process)",
     params: { ...FIG11, rateEstimator: 'literal', localRate: 'served', hotAlloc: 'receiving' },
     model: { ...STATIONARY, front: 'dns-process' },
+  },
+  {
+    name: 'files',
+    summary: "stationary, with SURGE's Zipf over all files (an object requested as its base file's rank says) instead of over objects",
+    params: {},
+    model: { ...STATIONARY, popularity: 'files' },
+  },
+  {
+    name: 'seed-literal-files',
+    summary: 'seed-literal, with Zipf over files',
+    params: { ...FIG11, rateEstimator: 'literal', localRate: 'served', hotAlloc: 'receiving' },
+    model: { ...STATIONARY, front: 'dns-process', popularity: 'files' },
   },
 ])
 
