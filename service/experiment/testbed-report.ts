@@ -115,8 +115,11 @@ export function verdict(report: TestbedExperimentReport): string {
         `; median response time within ${100 * AGREEMENT}% in ${simmed.length - offP.length} of ${simmed.length}` +
         (offP.length ? ` (not: ${where(offP)})` : '') +
         '. Where they part: the model has no TCP (a connection per request pays its handshake and slow start in round ' +
-        'trips that each wait behind a loaded link\'s queue, where the model queues a response once), ' +
-        'and TCP handoff where the test bed relays (the model is given link rate / (1 + handoff fraction) for it).',
+        'trips that each wait behind a loaded link\'s queue, where the model queues a response once), and it hands ' +
+        'off by TCP handoff where the test bed relays: it is given link rate / (1 + handoff fraction) for the relay\'s ' +
+        'second hop, but puts all of a request\'s bytes on the serving node\'s link, while on the test bed the second ' +
+        'hop leaves from the receiving node, which the round-robin front spreads evenly; so with locality-aware ' +
+        'policies (uneven serving loads) the model\'s busiest link binds first and it saturates lower.',
     )
   }
   return parts.join(' ')

@@ -79,7 +79,8 @@ export function alignTimelines(results: ReplayResult[], faultAtMs: number): Faul
   for (const r of results) {
     const startMs = Date.parse(r.startedAt)
     for (const p of r.timeline) {
-      const second = Math.floor((startMs + p.second * 1000 - faultAtMs) / 1000)
+      // A client's second that overlaps the fault counts as after it (ceil): failures in it may be the fault's.
+      const second = Math.ceil((startMs + p.second * 1000 - faultAtMs) / 1000)
       const slot = bySecond.get(second) ?? { responses: 0, errors: 0 }
       slot.responses += p.responses
       slot.errors += p.errors
