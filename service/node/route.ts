@@ -117,9 +117,12 @@ export class Router {
     )
   }
 
-  /** A request routed here by a peer's dispatcher decision: DS's node half learns the target is ours. */
+  /**
+   * A request routed here by a peer's dispatcher decision: DS's node half learns the target is
+   * ours (and, with the `localRate=served` reading, counts the request in its rate).
+   */
   handedIn(hash: number): void {
-    this.link?.localTable?.assign(hash, performance.now() * 1000)
+    this.link?.localTable?.assign(hash, performance.now() * 1000, true)
   }
 
   /** The request is finished: release what its decision counted. */
