@@ -176,7 +176,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         cacheBytes: Math.round(options.cacheMb * (1 << 20)),
         disk: options.disk,
         handoff: options.handoff,
+      }).catch(async (err: unknown) => {
+        // A Ctrl-C from a terminal reaches the whole process group: the children starting now
+        // die of it, and their exit may be seen before this process's own SIGINT handler has
+        // run. Give that handler a moment; if it is an interruption, stop as one.
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        if (aborted()) return null
+        throw err
       })
+      if (!cluster) break
       try {
         const replayBase = { targets: cluster.nodes, mode: 'closed' as const, users: options.users, http10: true, connections: Math.max(16, options.users) }
         // One replay run: the warm-up's requests are sent but not recorded, and the users go on
