@@ -103,6 +103,11 @@ export class ContentCache {
     this.bytes += size
   }
 
+  /** The emulated disk's reads and busy time; null without one. */
+  diskStats(): { reads: number; busySeconds: number } | null {
+    return this.disk ? { reads: this.disk.reads, busySeconds: this.disk.busyMs / 1000 } : null
+  }
+
   stats(): CacheStats {
     return {
       hits: this.hits,

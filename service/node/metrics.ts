@@ -57,7 +57,7 @@ export class NodeMetrics {
     return (this.fallbackMs + running) / 1000
   }
 
-  render(nodeId: number, cache: CacheStats, load: number, link: LinkStats | null = null): string {
+  render(nodeId: number, cache: CacheStats, load: number, link: LinkStats | null = null, disk: { reads: number; busySeconds: number } | null = null): string {
     const l = `node="${nodeId}"`
     const handoff = (direction: string, mechanism: string, n: number) => [`${l},direction="${direction}",mechanism="${mechanism}"`, n] as const
     const text = new PrometheusText()
@@ -86,6 +86,11 @@ export class NodeMetrics {
       .histogram('l7_node_dispatcher_rtt_seconds', 'Round trip of an assign to the dispatcher.', l, RTT_BUCKETS, this.rttCounts, this.rttCount, this.rttSum)
       .family('l7_node_fallback_seconds_total', 'counter', 'Time spent routing without the dispatcher.', [[l, this.fallbackSeconds()]])
       .family('l7_node_load', 'gauge', undefined, [[l, load]])
+    if (disk) {
+      text
+        .family('l7_node_disk_reads_total', 'counter', 'Reads of the emulated disk (cache misses).', [[l, disk.reads]])
+        .family('l7_node_disk_busy_seconds_total', 'counter', 'Time the emulated disk spent reading.', [[l, disk.busySeconds]])
+    }
     if (link) {
       text
         .family('l7_node_dispatcher_link_seconds_total', 'counter', 'Time the dispatcher link spent in each state.', [

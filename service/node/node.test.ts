@@ -195,6 +195,11 @@ test('load counts requests being served, and drops back to 0', async () => {
     const [[a], [b]] = await pending
     assert.is(a.status, 200)
     assert.is(b.status, 200)
+    // Two misses of the emulated disk: two reads, each at least its 150 ms seek.
+    const text = slow.metricsText()
+    assert.match(text, /l7_node_disk_reads_total\{node="4"\} 2\n/)
+    const busy = Number(/l7_node_disk_busy_seconds_total\{node="4"\} ([0-9.]+)/.exec(text)![1])
+    assert.ok(busy >= 0.3, `disk busy ${busy} s`)
     // The 64 KB response waited for 'drain'; it is released as soon as the socket drains.
     for (let i = 0; i < 50 && slow.load() > 0; i++) await new Promise((r) => setTimeout(r, 10))
     assert.is(slow.load(), 0)

@@ -132,7 +132,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   const advertiseHost = !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
   const address = options.advertise ?? `${advertiseHost}:${port}`
 
-  const metricsText = () => metrics.render(self, cache.stats(), load(), router.link?.stats?.() ?? null)
+  const metricsText = () => metrics.render(self, cache.stats(), load(), router.link?.stats?.() ?? null, cache.diskStats())
   let admin: http.Server | null = null
   let adminPort: number | null = null
   if (options.adminPort !== null) {
