@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { generateFileSizes, resolveSurgeParams, SURGE_PRESETS } from '../surge/generate.js'
 import { materialize } from '../surge/materialize.js'
+import { processAlive } from '../core/child-process.js'
 
 /** Bump when the generated content changes, so older sets are not reused. */
 const FORMAT = 1
@@ -21,20 +22,11 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'l7')
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Removes `.tmp-<pid>-*` dirs whose writer is gone. */
 async function removeAbandoned(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = /^\.tmp-(\d+)-/.exec(name)
-    if (m && !alive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true })
+    if (m && !processAlive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true })
   }
 }
 

@@ -103,3 +103,13 @@ export function childPids(pid: number): number[] {
   }
   return children
 }
+
+/** The process exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -11,6 +11,7 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { L7Error, MissingDependencyError } from '../core/errors.js'
+import { processAlive } from '../core/child-process.js'
 
 const run = promisify(execFile)
 export const NAME_PREFIX = 'l7tb-'
@@ -210,15 +211,6 @@ export function ownerPid(netns: string): number | null {
   return m ? Number(m[1]) : null
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * `l7 testbed --cleanup`: removes the namespaces (and processes in them) of test beds whose
  * creating process is gone; with `all`, every test bed's, live ones included.
@@ -228,7 +220,7 @@ export function cleanupLeftovers(all = false): string[] {
   const owners = new Set(listNamespaces().map(ownerPid))
   for (const owner of owners) {
     if (owner === null) continue
-    if (!all && owner !== process.pid && alive(owner)) continue
+    if (!all && owner !== process.pid && processAlive(owner)) continue
     removed.push(...removeNamespacesSync(`${NAME_PREFIX}${owner}-`))
   }
   return removed
