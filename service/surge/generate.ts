@@ -1,7 +1,7 @@
 // The SURGE workload model (Barford & Crovella, SIGMETRICS 1998) as a library: a file set,
 // objects (a base file and its embedded files, or a loner), Zipf popularity over objects, and
 // the request sequence (name.txt) ordered by LRU stack distance for temporal locality.
-// Deterministic for a seed. Defaults are the published distributions (../shared/brief/WORKLOADS.md).
+// Deterministic for a seed. Defaults are the published distributions (Barford and Crovella, SIGMETRICS 1998; the design brief's WORKLOADS.md).
 import { InvalidArgumentError } from '../core/errors.js'
 import {
   defaultTailFraction,
