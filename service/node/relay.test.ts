@@ -13,7 +13,7 @@ let front: ClusterNode
 
 test.before(async () => {
   root = await makeDocroot(SIZES, 'l7-relay-')
-  peer = await startNode({ id: 8, docroot: root, token: 'k', adminPort: null, idleTimeoutMs: 150 })
+  peer = await startNode({ id: 8, docroot: root, token: 'k', adminPort: null })
   front = await startNode({ id: 7, docroot: root, token: 'k', adminPort: null, peers: { 8: `127.0.0.1:${peer.port}` }, decide: () => ({ node: 8, route: 'dispatched' }) })
 })
 
@@ -67,15 +67,21 @@ test('Expect: 100-continue on a GET is handed off like any request; another expe
 })
 
 test('a peer connection the peer closed while idle is replaced without a retry elsewhere', async () => {
-  const [first] = await rawExchange(front.port, get('/1.bin', '', '1.1'))
-  assert.is(first.headers['x-l7-route'], 'handoff')
-  // The peer's idle time-out is 150 ms: its side of the kept connection closes.
-  await new Promise((r) => setTimeout(r, 400))
-  const before = front.metrics.handoffRetries
-  const [second] = await rawExchange(front.port, get('/1.bin', '', '1.1'))
-  assert.is(second.status, 200)
-  assert.is(second.headers['x-l7-node'], '8')
-  assert.is(front.metrics.handoffRetries, before)
+  // A pair of its own: a peer whose idle time-out (150 ms) closes the kept connection.
+  const quickPeer = await startNode({ id: 6, docroot: root, token: 'k', adminPort: null, idleTimeoutMs: 150 })
+  const viaQuick = await startNode({ id: 5, docroot: root, token: 'k', adminPort: null, peers: { 6: `127.0.0.1:${quickPeer.port}` }, decide: () => ({ node: 6, route: 'dispatched' }) })
+  try {
+    const [first] = await rawExchange(viaQuick.port, get('/1.bin', '', '1.1'))
+    assert.is(first.headers['x-l7-route'], 'handoff')
+    await new Promise((r) => setTimeout(r, 400))
+    const [second] = await rawExchange(viaQuick.port, get('/1.bin', '', '1.1'))
+    assert.is(second.status, 200)
+    assert.is(second.headers['x-l7-node'], '6')
+    assert.is(viaQuick.metrics.handoffRetries, 0)
+  } finally {
+    await viaQuick.close()
+    await quickPeer.close()
+  }
 })
 
 test('many concurrent clients through one relay: every response complete and correct', async () => {
