@@ -297,10 +297,6 @@ export class PeerRelay {
     for (const [id, address] of peers) if (!this.pools.has(id)) this.pools.set(id, new PeerPool(address, this.options))
   }
 
-  has(id: number): boolean {
-    return this.pools.has(id)
-  }
-
   /**
    * Sends the request to peer `to` and streams its response to `client`. Rejects with a
    * RelayError; when `beforeResponse` is set, nothing reached the client.

@@ -69,10 +69,6 @@ export class Router {
     this.fallback.setMembers([...this.peers])
   }
 
-  hasPeer(id: number): boolean {
-    return this.peers.has(id)
-  }
-
   get peerCount(): number {
     return this.peers.size
   }
