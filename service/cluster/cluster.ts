@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises'
 import { get as httpGet } from 'node:http'
 import type net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { stopChild, waitForMessage } from '../core/child-process.js'
+import { childExecArgv, stopChild, waitForMessage } from '../core/child-process.js'
 import { InvalidArgumentError, L7Error } from '../core/errors.js'
 import { POLICY_NAMES, type PolicyName, type PolicyParams } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
@@ -138,7 +138,7 @@ function stopReading(socket: net.Socket): void {
 
 function spawnChild(config: ChildConfig, extraExecArgv: string[] = []): ChildProcess {
   return fork(CHILD_SCRIPT, [], {
-    execArgv: [...process.execArgv, ...extraExecArgv],
+    execArgv: childExecArgv(extraExecArgv),
     env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

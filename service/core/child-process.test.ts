@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { childPids, processCpuSeconds, processCpuTimes, stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
+import { childExecArgv, childPids, processCpuSeconds, processCpuTimes, stopChild, waitForMessage, type ChildWaitFailure } from './child-process.js'
 
 type Message = { type: 'ready'; port: number } | { type: 'failed'; message: string } | { type: 'other' }
 
@@ -66,6 +66,12 @@ test('processCpuSeconds: a busy child\'s CPU as the child counts it; childPids f
   await stopChild(busy)
   assert.is(await processCpuSeconds(busy.pid!), 0)
   assert.not.ok(childPids(process.pid).includes(busy.pid!))
+})
+
+test('childExecArgv drops what would make a forked child run the parent\'s code (-e, -p, --input-type, ...), keeps the rest', () => {
+  assert.equal(childExecArgv([], ['--input-type=module', '-e', 'startCluster()', '--max-old-space-size=512']), ['--max-old-space-size=512'])
+  assert.equal(childExecArgv(['--cpu-prof'], ['--eval', 'x', '-p', 'y', '--print=z', '--input-type', 'module', '-i', '--test', '--enable-source-maps']), ['--enable-source-maps', '--cpu-prof'])
+  assert.equal(childExecArgv([], []), [])
 })
 
 test.run()

@@ -113,3 +113,33 @@ export function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
+
+/** Node options that make a process run code other than its script, with whether they take a value. */
+const RUNS_OTHER_CODE = new Map([
+  ['-e', true],
+  ['--eval', true],
+  ['-p', true],
+  ['--print', true],
+  ['--input-type', true],
+  ['-i', false],
+  ['--interactive', false],
+  ['--test', false],
+])
+
+/**
+ * This process's Node options for a child it forks, less those that would make the child run
+ * this process's code instead of its own script: fork() passes `process.execArgv` on, so a
+ * cluster started from `node -e '...'` would otherwise fork copies of the `-e` code, each
+ * starting a cluster of its own.
+ */
+export function childExecArgv(extra: readonly string[] = [], parent: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = []
+  for (let i = 0; i < parent.length; i++) {
+    const arg = parent[i]
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg
+    const takesValue = RUNS_OTHER_CODE.get(name)
+    if (takesValue === undefined) kept.push(arg)
+    else if (takesValue && !arg.includes('=')) i++
+  }
+  return [...kept, ...extra]
+}
