@@ -21,6 +21,7 @@ import { cachedFileSet } from './fileset-cache.js'
 export { writeSurgeFileSet } from './fileset-cache.js'
 import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
+import { stopReading } from '../node/front.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
 const READY_TIMEOUT_MS = 20_000
@@ -128,12 +129,6 @@ export function getOnce(url: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('no answer within 1 s')))
     req.on('error', reject)
   })
-}
-
-function stopReading(socket: net.Socket): void {
-  const handle = (socket as unknown as { _handle?: { readStop?(): number } })._handle
-  handle?.readStop?.()
-  socket.pause()
 }
 
 function spawnChild(config: ChildConfig, extraExecArgv: string[] = []): ChildProcess {

@@ -40,6 +40,23 @@ interface SocketHandle {
   writeQueueSize?: number
 }
 
+function handleOf(socket: net.Socket): SocketHandle | undefined {
+  return (socket as unknown as { _handle?: SocketHandle })._handle
+}
+
+/**
+ * Stops reading a socket at the handle (pause() alone lets Node go on filling its buffer), so
+ * bytes not yet read stay in the kernel and travel with the socket when it is passed on.
+ * False when the socket has no handle to stop.
+ */
+export function stopReading(socket: net.Socket): boolean {
+  const handle = handleOf(socket)
+  if (!handle?.readStop) return false
+  handle.readStop()
+  socket.pause()
+  return true
+}
+
 export class ClientConnection {
   /**
    * A peer node opened this connection to relay requests: its first request carried a valid
@@ -193,8 +210,7 @@ export class ClientConnection {
 
   /** True while responses already written are still on their way out of this process. */
   get writing(): boolean {
-    const handle = (this.socket as unknown as { _handle?: SocketHandle })._handle
-    return this.socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0
+    return this.socket.writableLength > 0 || (handleOf(this.socket)?.writeQueueSize ?? 0) > 0
   }
 
   /**
@@ -204,12 +220,10 @@ export class ClientConnection {
    * no handle). After a non-null return the connection must be passed or destroyed.
    */
   detach(): Buffer | null {
-    const handle = (this.socket as unknown as { _handle?: SocketHandle })._handle
-    if (!handle?.readStop || this.writing || !this.current) return null
+    if (this.writing || !this.current) return null
     // Stop reading in this process first: bytes the kernel still holds travel with the
     // socket; bytes already read are gathered here and travel with the message.
-    handle.readStop()
-    this.socket.pause()
+    if (!stopReading(this.socket)) return null
     const parts: Buffer[] = [this.current]
     if (this.buf) parts.push(this.buf)
     const buffered = (this.socket as unknown as { readableBuffer: Iterable<Buffer> }).readableBuffer

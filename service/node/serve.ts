@@ -17,9 +17,10 @@ export class FileServer {
     readonly metrics: NodeMetrics,
   ) {}
 
-  responseHead(status: number, contentType: string, length: number, keepAlive: boolean, route: Route, cache: 'hit' | 'miss'): string {
+  /** `extra`: further header lines, each ending in CRLF. */
+  responseHead(status: number, contentType: string, length: number, keepAlive: boolean, route: Route, cache: 'hit' | 'miss', extra = ''): string {
     return (
-      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\nServer: l7\r\nDate: ${httpDate()}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\n${extra}Server: l7\r\nDate: ${httpDate()}\r\n` +
       `Content-Type: ${contentType}\r\nContent-Length: ${length}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n` +
       `X-L7-Node: ${this.self}\r\nX-L7-Route: ${route}\r\nX-L7-Cache: ${cache}\r\n\r\n`
     )
@@ -55,8 +56,7 @@ export class FileServer {
     const location = query < 0 ? `${head.target}/` : `${head.target.slice(0, query)}/${head.target.slice(query)}`
     const body = Buffer.from(`301 Moved Permanently: ${location}\n`)
     this.metrics.served(route, 301, body.length)
-    const text = this.responseHead(301, 'text/plain; charset=utf-8', body.length, head.keepAlive, route, 'miss')
-    return this.send(socket, text.replace('\r\nServer: l7', `\r\nLocation: ${location}\r\nServer: l7`), body)
+    return this.send(socket, this.responseHead(301, 'text/plain; charset=utf-8', body.length, head.keepAlive, route, 'miss', `Location: ${location}\r\n`), body)
   }
 
   /** Serves root-relative `rel`; resolves false when the socket needs draining first. */
