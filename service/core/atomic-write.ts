@@ -50,56 +50,18 @@ export interface AtomicPath {
   abort(): Promise<void>
 }
 
-/** A temporary file path for `destination`; write it by any means, then commit() or abort(). */
-export function atomicFile(destination: string): AtomicPath {
-  const path = tempPathFor(destination)
-  track(path)
-  let done = false
-  return {
-    path,
-    async commit() {
-      if (done) return
-      await rename(path, destination)
-      done = true
-      pending.delete(path)
-    },
-    async abort() {
-      if (done) return
-      done = true
-      pending.delete(path)
-      await rm(path, { force: true })
-    },
-  }
-}
-
 /**
- * A temporary directory for the output directory `destination` (parents created). commit()
- * renames it into place when `destination` does not exist; when it does, each entry written is
- * renamed into it (replacing files of the same name, keeping others), one rename per entry.
+ * The commit-or-abort pair over a tracked temporary path: commit() runs `move` once; abort()
+ * removes what was written (a file or a tree); both do nothing once either has run.
  */
-export async function atomicDir(destination: string): Promise<AtomicPath> {
-  await mkdir(dirname(destination), { recursive: true })
-  const path = tempPathFor(destination)
+function pendingPath(path: string, move: () => Promise<void>): AtomicPath {
   track(path)
-  await mkdir(path)
   let done = false
   return {
     path,
     async commit() {
       if (done) return
-      const existing = await stat(destination).catch(() => null)
-      if (existing === null) await rename(path, destination)
-      else {
-        if (!existing.isDirectory()) throw new Error(`${destination} exists and is not a directory`)
-        for (const entry of await readdir(path)) {
-          const target = join(destination, entry)
-          const old = await stat(target).catch(() => null)
-          // rename() cannot replace a directory that has entries: move the old one out of the way first.
-          if (old?.isDirectory()) await rm(target, { recursive: true, force: true })
-          await rename(join(path, entry), target)
-        }
-        await rm(path, { recursive: true, force: true })
-      }
+      await move()
       done = true
       pending.delete(path)
     },
@@ -110,6 +72,40 @@ export async function atomicDir(destination: string): Promise<AtomicPath> {
       await rm(path, { recursive: true, force: true })
     },
   }
+}
+
+/** A temporary file path for `destination`; write it by any means, then commit() or abort(). */
+export function atomicFile(destination: string): AtomicPath {
+  const path = tempPathFor(destination)
+  return pendingPath(path, () => rename(path, destination))
+}
+
+/**
+ * A temporary directory for the output directory `destination` (parents created). commit()
+ * renames it into place when `destination` does not exist; when it does, each entry written is
+ * renamed into it (replacing files of the same name, keeping others), one rename per entry.
+ */
+export async function atomicDir(destination: string): Promise<AtomicPath> {
+  await mkdir(dirname(destination), { recursive: true })
+  const path = tempPathFor(destination)
+  const out = pendingPath(path, async () => {
+    const existing = await stat(destination).catch(() => null)
+    if (existing === null) {
+      await rename(path, destination)
+      return
+    }
+    if (!existing.isDirectory()) throw new Error(`${destination} exists and is not a directory`)
+    for (const entry of await readdir(path)) {
+      const target = join(destination, entry)
+      const old = await stat(target).catch(() => null)
+      // rename() cannot replace a directory that has entries: move the old one out of the way first.
+      if (old?.isDirectory()) await rm(target, { recursive: true, force: true })
+      await rename(join(path, entry), target)
+    }
+    await rm(path, { recursive: true, force: true })
+  })
+  await mkdir(path)
+  return out
 }
 
 /** Runs `write(out.path)`, then commits; removes what was written if anything throws. */
