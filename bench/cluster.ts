@@ -17,7 +17,7 @@ import { removeOnExit } from '../service/core/atomic-write.js'
 import { canRun, childPids, processCpuTimes } from '../service/core/child-process.js'
 import { InvalidArgumentError, MissingDependencyError } from '../service/core/errors.js'
 import { startCluster, writeSurgeFileSet, type RunningCluster } from '../service/cluster/cluster.js'
-import type { PolicyName } from '../service/policy/types.js'
+import type { PolicyName, PolicyParams } from '../service/policy/types.js'
 import { findHaproxy, HAPROXY_MISSING, startHaproxy, type RunningHaproxy } from './peers/haproxy.js'
 import { findNginx, NGINX_MISSING, startNginx, type RunningNginx } from './peers/nginx.js'
 import { runWrkReport, WRK_MISSING, type WrkReport } from './peers/wrk.js'
@@ -42,6 +42,8 @@ export interface ClusterBenchOptions {
   seed?: number
   /** Write the node processes' CPU profiles (node --cpu-prof) under this directory. */
   cpuProfDir?: string
+  /** Policy parameters for every l7 cluster run (unset ones keep their defaults). */
+  params?: Partial<PolicyParams>
   signal?: AbortSignal
   log?: (line: string) => void
 }
@@ -63,7 +65,7 @@ export interface RunFigures {
   systemUsPerRequest: number
   /** The same CPU by process role (haproxy, nginx; parent, dispatcher, nodes), microseconds per request. */
   cpuUsPerRequestBy: Record<string, number>
-  /** l7 only: requests by the route the answering node took (local, dispatched, handoff, fallback), from /metrics. */
+  /** l7 only: requests by the route the answering node took (local, dispatched, handoff, fallback), and the nodes' "cache hits" and "cache misses", from /metrics. */
   routes?: Record<string, number>
 }
 
@@ -112,7 +114,7 @@ export interface ClusterBenchResult {
   cpuProfDir: string | null
 }
 
-const NODES = 4
+const NODES = Number(process.env.L7_BENCH_NODES ?? 4)
 const ZIPF_ALPHA = 1
 const SEQUENCE_LENGTH = 1 << 16
 const WARM_SECONDS = 1
@@ -174,6 +176,8 @@ async function scrapeRoutes(admin: string[]): Promise<Record<string, number> | n
       .catch(() => null)
     if (text === null) return null
     for (const m of text.matchAll(/^l7_node_requests_total\{[^}]*route="([a-z]+)"[^}]*\} (\d+)/gm)) routes[m[1]] = (routes[m[1]] ?? 0) + Number(m[2])
+    // Cache misses cost file system calls: a reader of the figures needs them beside the routes.
+    for (const m of text.matchAll(/^l7_node_cache_(hits|misses)_total\{[^}]*\} (\d+)/gm)) routes[`cache ${m[1]}`] = (routes[`cache ${m[1]}`] ?? 0) + Number(m[2])
   }
   return routes
 }
@@ -312,6 +316,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
           const cluster: RunningCluster = await startCluster({
             nodes: NODES,
             policy,
+            params: options.params,
             handoff,
             docroot,
             port: 0,

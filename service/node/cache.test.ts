@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { realpath, rm, writeFile } from 'node:fs/promises'
@@ -34,6 +35,35 @@ test('LRU, bounded in bytes: the least recently used file goes first; oversized 
     assert.is(fileOf(big).file.body.length, 1000)
     assert.is(cache.peek('1000.bin'), undefined)
     assert.is(await cache.get('missing.bin'), null)
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
+test('property: hits, bytes and recency order match a byte-bounded LRU model over any access sequence', async () => {
+  const sizes = [60, 110, 170, 230, 290, 350, 410, 700]
+  const root = await realpath(await makeDocroot(sizes))
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: sizes.length - 1 }), { maxLength: 60 }), async (picks) => {
+        const capacity = 800
+        const cache = new ContentCache(root, capacity)
+        let model: number[] = [] // sizes, least recent first
+        for (const i of picks) {
+          const size = sizes[i]
+          const hit = model.includes(size)
+          assert.is(fileOf(await cache.get(`${size}.bin`)).hit, hit)
+          model = model.filter((s) => s !== size)
+          if (size <= capacity) {
+            while (model.reduce((a, b) => a + b, 0) + size > capacity) model.shift()
+            model.push(size)
+          }
+        }
+        assert.equal(cache.recency(), model.map((s) => `${s}.bin`))
+        assert.is(cache.stats().bytes, model.reduce((a, b) => a + b, 0))
+      }),
+      { numRuns: 200 },
+    )
   } finally {
     await rm(root, { recursive: true, force: true })
   }

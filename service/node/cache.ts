@@ -1,7 +1,9 @@
 // The node's "buffer cache": whole files in memory, bounded in bytes, evicted LRU.
 // LRU rather than GreedyDual-Size because the seed's nodes relied on the OS buffer cache,
 // which is LRU-like, and the simulator models byte-bounded LRU: the same policy keeps real
-// runs and simulated ones comparable. A Map keeps insertion order, so "touch" is delete+set.
+// runs and simulated ones comparable. Recency is a doubly linked list through the entries, so
+// a hit moves pointers and leaves the Map alone (a delete+set per hit cost about 2 us of a
+// 20 us request: the Map's table filled with deleted slots and was rebuilt over and over).
 // Misses go through the document root's realpath check and, when configured, the emulated
 // disk; concurrent misses for one file share a single read.
 
@@ -29,8 +31,19 @@ export type Lookup = { file: CachedFile; hit: boolean } | { directory: true } | 
 
 const DIRECTORY = Symbol('directory')
 
+/** A cached file in the recency list: `older` towards the next to evict, `newer` towards the last used. */
+interface Entry {
+  rel: string
+  file: CachedFile
+  older: Entry | null
+  newer: Entry | null
+}
+
 export class ContentCache {
-  private readonly entries = new Map<string, CachedFile>()
+  private readonly entries = new Map<string, Entry>()
+  /** The least and the most recently used entries (null when empty). */
+  private oldest: Entry | null = null
+  private newest: Entry | null = null
   private readonly loading = new Map<string, Promise<CachedFile | typeof DIRECTORY | null>>()
   private bytes = 0
   hits = 0
@@ -45,13 +58,43 @@ export class ContentCache {
 
   /** The cached file without I/O, counting a hit; undefined if not cached. */
   peek(rel: string): CachedFile | undefined {
-    const file = this.entries.get(rel)
-    if (file) {
-      this.entries.delete(rel)
-      this.entries.set(rel, file)
-      this.hits++
+    const entry = this.entries.get(rel)
+    if (!entry) return undefined
+    this.hits++
+    if (entry !== this.newest) {
+      this.unlink(entry)
+      this.append(entry)
     }
-    return file
+    return entry.file
+  }
+
+  /** Files from the least to the most recently used (specs). */
+  recency(): string[] {
+    const order: string[] = []
+    for (let e = this.oldest; e; e = e.newer) order.push(e.rel)
+    return order
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer
+    else this.oldest = entry.newer
+    if (entry.newer) entry.newer.older = entry.older
+    else this.newest = entry.older
+    entry.older = entry.newer = null
+  }
+
+  private append(entry: Entry): void {
+    entry.older = this.newest
+    entry.newer = null
+    if (this.newest) this.newest.newer = entry
+    else this.oldest = entry
+    this.newest = entry
+  }
+
+  private remove(entry: Entry): void {
+    this.unlink(entry)
+    this.entries.delete(entry.rel)
+    this.bytes -= entry.file.body.length
   }
 
   /** The file for a root-relative path, from memory or from disk; null if missing or outside the root. */
@@ -88,18 +131,14 @@ export class ContentCache {
     // A file larger than the whole cache is served but never cached (it would evict everything).
     if (size > this.capacityBytes) return
     const old = this.entries.get(rel)
-    if (old) {
-      this.bytes -= old.body.length
-      this.entries.delete(rel)
-    }
-    while (this.bytes + size > this.capacityBytes) {
-      const oldest = this.entries.keys().next()
-      if (oldest.done) break
-      this.bytes -= this.entries.get(oldest.value)!.body.length
-      this.entries.delete(oldest.value)
+    if (old) this.remove(old)
+    while (this.bytes + size > this.capacityBytes && this.oldest) {
+      this.remove(this.oldest)
       this.evictions++
     }
-    this.entries.set(rel, file)
+    const entry: Entry = { rel, file, older: null, newer: null }
+    this.entries.set(rel, entry)
+    this.append(entry)
     this.bytes += size
   }
 

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { MAX_HEAD, MAX_REQUEST_LINE, parseRequestHead } from './http.js'
-import { lexicalPath } from './paths.js'
+import { decodedLexicalPath, lexicalPath } from './paths.js'
 
 const parse = (text: string) => parseRequestHead(Buffer.from(text, 'latin1'))
 
@@ -84,6 +84,17 @@ test('lexical paths: decoded once, dot-dot, NUL and backslash refused', () => {
       const r = lexicalPath('/' + s)
       if ('rel' in r) assert.not.ok(r.rel.split('/').includes('..') || r.rel.startsWith('/') || r.rel.includes('\0'))
     }),
+  )
+})
+
+test('property: the shortcut for plain paths answers as the full decoding does', () => {
+  const pathChar = fc.constantFrom(...'ab.Z09-_~/%2e5c+:@!$&()*;,= '.split(''))
+  fc.assert(
+    fc.property(fc.array(pathChar, { maxLength: 24 }), (chars) => {
+      const raw = '/' + chars.join('')
+      assert.equal(lexicalPath(raw), decodedLexicalPath(raw), raw)
+    }),
+    { numRuns: 2000 },
   )
 })
 

@@ -3,7 +3,7 @@ import { formatClusterBench, runClusterBench, type ConnectionMode, type Handoff 
 import { InvalidArgumentError } from '../../../service/core/errors.js'
 import { L7Command } from '../../command.js'
 import { interruptible } from '../../interrupt.js'
-import { commaList, durationFlag, jsonFlag, parsePolicyList, policiesFlag } from '../../flags.js'
+import { commaList, durationFlag, jsonFlag, paramFlag, parseParamFlag, parsePolicyList, policiesFlag } from '../../flags.js'
 
 /** A comma list whose every item is one of `allowed` (the flag is named in the error). */
 function parseChoices<T extends string>(text: string, flag: string, allowed: readonly T[]): T[] {
@@ -36,6 +36,7 @@ export default class BenchCluster extends L7Command {
     duration: durationFlag({ description: 'length of each measured wrk run, whole seconds (the default keeps the whole matrix under 3 minutes)', default: '1s' }),
     rounds: Flags.integer({ description: 'rounds per configuration, each a peer run and an l7 run (alternating which goes first); medians are reported', default: 3, min: 1, max: 15 }),
     files: Flags.integer({ description: 'files in the generated SURGE document root (the cluster default)', default: 2000, min: 1, max: 100_000 }),
+    param: paramFlag,
     'cpu-prof': Flags.string({ description: "directory for the node processes' CPU profiles (node --cpu-prof), one folder per policy and handoff" }),
     json: jsonFlag('print the whole result (every round, CPU by process role, l7 routes) as one JSON document'),
   }
@@ -54,6 +55,7 @@ export default class BenchCluster extends L7Command {
         rounds: flags.rounds,
         files: flags.files,
         cpuProfDir: flags['cpu-prof'],
+        params: parseParamFlag(flags.param),
         signal: interrupt.signal,
         log: (line) => process.stderr.write(`${line}\n`),
       })
