@@ -9,8 +9,9 @@ export default class Cluster extends L7Command {
   static override description =
     'Start a dispatcher and N nodes on this machine, each its own process, serving a document root ' +
     '(or a generated SURGE-like file set, kept in $L7_CACHE_DIR, $XDG_CACHE_HOME/l7 or ~/.cache/l7 and reused). ' +
+    'With --front, every node also accepts clients on one shared address (the kernel gives each connection to one node). ' +
     'Prints exactly one line `ready {json}` on stdout once every node has registered with the cluster\'s dispatcher ' +
-    '(or exits 1 saying which did not): node URLs, admin URLs (/metrics, /healthz; the dispatcher\'s /metrics and /state), ' +
+    '(or exits 1 saying which did not): the front and node URLs, admin URLs (/metrics, /healthz; the dispatcher\'s /metrics and /state), ' +
     'and the cluster token (give your own with --token or L7_TOKEN), so that a replacement dispatcher or node can join. ' +
     'Then a live status line on a TTY. A child that dies is logged (which, signal or exit code) and, with --restart ' +
     'on-failure, started again on the same ports with backoff. Ctrl-C or SIGTERM stops every child.'
@@ -19,6 +20,7 @@ export default class Cluster extends L7Command {
     '<%= config.bin %> cluster',
     '<%= config.bin %> cluster --nodes 4 --policy ds --param hotThreshold=100 --files 2000 --cache-mb 8 --disk seek=8ms,mbps=20',
     '<%= config.bin %> cluster --nodes 3 --docroot www --listen 0 --handoff fd --json',
+    '<%= config.bin %> cluster --nodes 4 --listen 0 --front 127.0.0.1:0 --json',
     '<%= config.bin %> cluster --nodes 2 --files 200 --listen 0 --admin 0 --restart no --assign-deadline 300ms',
   ]
 
@@ -30,6 +32,10 @@ export default class Cluster extends L7Command {
     files: Flags.integer({ description: 'files to generate when no --docroot is given', default: 2000, min: 1 }),
     'surge-seed': surgeSeedFlag("seed of the generated file set (default: the seed paper's preset, hong-noh-2005)"),
     listen: listenFlag('127.0.0.1:8080', 'the dispatcher\'s address, host:port; nodes listen on port+1..port+N (port 0: every port free, see the ready line)'),
+    front: Flags.string({
+      description: 'one client address for the whole cluster, host:port: every node also accepts on it (a listening socket the nodes share, as a layer-4 switch would spread connections, with no proxy in between; port 0: any free port, see the ready line)',
+      helpValue: '<host:port>',
+    }),
     'cache-mb': cacheMbFlag(32),
     disk: diskFlag,
     handoff: Flags.string({ description: 'handoff mechanism: relay over keep-alive pools, or fd (pass the client socket)', default: 'relay', options: ['relay', 'fd'] }),
@@ -51,6 +57,7 @@ export default class Cluster extends L7Command {
       seed: flags['surge-seed'],
       port: flags.listen.port,
       host: flags.listen.host,
+      front: flags.front,
       cacheBytes: parseCacheMb(flags['cache-mb']) * 1024 * 1024,
       disk: parseDiskFlag(flags.disk),
       handoff: flags.handoff as 'relay' | 'fd',

@@ -66,6 +66,12 @@ async function runNode(config: NodeChildConfig): Promise<void> {
   stop = () => node!.close()
   process.on('message', (message: ParentMessage, handle?: net.Socket) => {
     if (message.type === 'adopt' && handle) node!.adoptSocket(handle, Buffer.from(message.bytes), message.route)
+    else if (message.type === 'front' && handle) {
+      node!.acceptShared(handle).then(
+        () => send({ type: 'front-listening' }),
+        (err: Error) => send({ type: 'front-listening', error: err.message }),
+      )
+    }
     else if (message.type === 'peers') node!.setPeers(message.peers)
     else if (message.type === 'stop') void shutdown(0)
   })

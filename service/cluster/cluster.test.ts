@@ -1,6 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { get as httpGet } from 'node:http'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCluster, type RunningCluster } from './cluster.js'
@@ -81,6 +83,64 @@ test('restart no: a killed node is logged and left dead', async () => {
   assert.is(exit.fields.restartInMs, null)
   await new Promise((r) => setTimeout(r, 400))
   assert.not.ok(events.some((e) => e.event === 'child-restarted'))
+})
+
+/** GET on a connection of its own (closed after the answer): status, the serving node, the body. */
+function getClosed(url: string): Promise<{ status: number; node: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, timeout: 3000 }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode!, node: String(res.headers['x-l7-node']), body: Buffer.concat(chunks) }))
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')))
+    req.on('error', reject)
+  })
+}
+
+test('--front: every node accepts on the shared address, a restarted node again; the bytes are the file\'s', async () => {
+  const c = await startCluster({ nodes: 2, port: 0, front: '127.0.0.1:0', files: 20, cacheDir: cache, restart: 'on-failure', log })
+  clusters.push(c)
+  const front = c.readyInfo().front
+  assert.ok(front && /^http:\/\/127\.0\.0\.1:\d+$/.test(front), `front URL in the ready info: ${front}`)
+  const file = await readFile(join(c.docroot, '1.txt'))
+  const first = await getClosed(`${front}/1.txt`)
+  assert.is(first.status, 200)
+  assert.ok(first.body.equals(file), 'byte-exact through the front')
+  // With node 0 gone, only node 1 can be accepting: the front must still answer.
+  const back0 = c.waitRestarted('node', 0)
+  await c.killNode(0)
+  for (let i = 0; i < 3; i++) {
+    const r = await getClosed(`${front}/1.txt`)
+    assert.is(r.status, 200)
+    assert.ok(r.body.equals(file))
+  }
+  await back0
+  // And with node 1 gone, only the restarted node 0: it was given the front again.
+  await c.killNode(1)
+  for (let i = 0; i < 3; i++) {
+    const r = await getClosed(`${front}/1.txt`)
+    assert.is(r.status, 200)
+    assert.is(r.node, '0')
+    assert.ok(r.body.equals(file))
+  }
+})
+
+test('--front on an address already taken: a clear error naming --front, and nothing started', async () => {
+  const taken = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((r) => taken.once('listening', r))
+  const port = (taken.address() as net.AddressInfo).port
+  try {
+    const failure = (front: string) => startCluster({ nodes: 1, port: 0, front, files: 20, cacheDir: cache, log }).then(
+      (c) => (clusters.push(c), 'started'),
+      (err: Error) => err.message,
+    )
+    assert.match(await failure(`127.0.0.1:${port}`), /^--front 127\.0\.0\.1:\d+: cannot bind \(EADDRINUSE\)$/)
+    assert.match(await failure('nowhere'), /^--front: expected host:port/)
+    assert.is(events.filter((e) => e.event === 'child-exit').length, 0, 'no child was started')
+  } finally {
+    taken.close()
+  }
 })
 
 test.run()

@@ -22,6 +22,8 @@ export { writeSurgeFileSet } from './fileset-cache.js'
 import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
 import { stopReading } from '../node/front.js'
+import { bindSharedFront, type SharedFront } from './front.js'
+import { parseListen } from '../node/address.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
 const READY_TIMEOUT_MS = 20_000
@@ -48,6 +50,11 @@ export interface ClusterOptions {
   host?: string
   /** Dispatcher port; nodes listen on port+1 .. port+N. 0 = every port ephemeral. */
   port?: number
+  /**
+   * host:port every node also accepts clients on (one shared listening socket: the kernel
+   * gives each connection to one node); absent = none. Port 0 = ephemeral (see `front`).
+   */
+  front?: string
   cacheBytes?: number
   disk?: DiskModel | null
   handoff?: 'relay' | 'fd'
@@ -81,6 +88,8 @@ export interface ClusterChild {
 }
 
 export interface ReadyInfo {
+  /** The shared client address every node accepts on (--front), or null. */
+  front: string | null
   dispatcher: string | null
   /** The dispatcher's admin listener (loopback): /metrics and /state without the token. */
   dispatcherAdmin: string | null
@@ -160,6 +169,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   }
   const log = options.log ?? defaultLog
   const adminHost = host === '0.0.0.0' ? '127.0.0.1' : host
+  const frontAddress = options.front === undefined ? null : parseListen(options.front, '--front')
 
   let docroot: string
   if (options.docroot) {
@@ -188,11 +198,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   let closed = false
   let supervising = false
   const readyWaiters = new Set<() => void>()
+  // Bound before any node starts, so that a taken address fails the start at once.
+  const front: SharedFront | null = frontAddress ? bindSharedFront(frontAddress.host, frontAddress.port) : null
 
   async function cleanup(): Promise<void> {
     closed = true
     for (const sup of supervised) if (sup.timer) clearTimeout(sup.timer)
     await Promise.all(children.map((c) => stopChild(c.process)))
+    front?.close()
+  }
+
+  /** A (re)started node accepts on the shared front too; it counts as ready once it does. */
+  async function joinFront(proc: ChildProcess, what: string): Promise<void> {
+    if (!front) return
+    const listening = waitForMessage<ChildMessage, 'front-listening'>(proc, 'front-listening', READY_TIMEOUT_MS, (failure) =>
+      new L7Error('L7_CLUSTER_START', `${what} did not accept on the front ${front.host}:${front.port} (${failure.kind === 'timeout' ? 'no answer' : failure.kind})`),
+    )
+    proc.send({ type: 'front' } satisfies ParentMessage, front.handle as net.Server)
+    const answer = await listening
+    if (answer.error) throw new L7Error('L7_CLUSTER_START', `${what} cannot accept on the front ${front.host}:${front.port}: ${answer.error}`)
   }
 
   // If this process dies for any reason, take the children along (they also watch 'disconnect').
@@ -212,6 +236,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     if (ready.role !== sup.entry.role) throw new L7Error('L7_CLUSTER_START', `${sup.what} reported as ${ready.role}`)
     Object.assign(sup.entry, { url: ready.url, port: ready.port, adminPort: ready.adminPort })
     sup.config = { ...sup.config, port: ready.port, adminPort: ready.adminPort ?? 0 }
+    if (sup.entry.role === 'node') await joinFront(proc, sup.what)
     for (const wake of readyWaiters) wake()
   }
 
@@ -343,7 +368,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   const nodes = [...nodesById.values()].sort((a, b) => a.id - b.id)
   const dispatcherEntry = dispatcherSup?.entry ?? null
+  const frontHost = front && (front.host === '0.0.0.0' || front.host === '::') ? '127.0.0.1' : front?.host
   const info: ReadyInfo = {
+    front: front ? `http://${frontHost!.includes(':') ? `[${frontHost}]` : frontHost}:${front.port}` : null,
     dispatcher: dispatcherEntry?.url ?? null,
     // The dispatcher's admin listener binds loopback whatever --host is.
     dispatcherAdmin: dispatcherEntry?.adminPort ? `http://127.0.0.1:${dispatcherEntry.adminPort}` : null,

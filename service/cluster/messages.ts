@@ -46,10 +46,14 @@ export type ChildMessage =
   | { type: 'failed'; message: string }
   /** A node hands a client socket (the message's handle) to node `to`. */
   | { type: 'handoff'; from: number; to: number; route: HandoffRoute; bytes: Uint8Array }
+  /** A node accepts connections on the cluster's shared front (or could not: `error`). */
+  | { type: 'front-listening'; error?: string }
 
 export type ParentMessage =
   | { type: 'adopt'; route: HandoffRoute; bytes: Uint8Array }
   | { type: 'peers'; peers: Record<number, string> }
+  /** Accept client connections on the cluster's front: the message's handle is its bound socket. */
+  | { type: 'front' }
   | { type: 'stop' }
 
 export const CHILD_CONFIG_ENV = 'L7_CLUSTER_CHILD'

@@ -2,10 +2,10 @@
 
 import { InvalidArgumentError } from '../core/errors.js'
 
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text)
-  if (!m) throw new InvalidArgumentError(`--listen: expected host:port or port, got "${text}"`)
+  if (!m) throw new InvalidArgumentError(`${flag}: expected host:port or port, got "${text}"`)
   const port = Number(m[3])
-  if (port > 65535) throw new InvalidArgumentError(`--listen: port ${port} is out of range`)
+  if (port > 65535) throw new InvalidArgumentError(`${flag}: port ${port} is out of range`)
   return { host: m[1] || m[2] || '127.0.0.1', port }
 }

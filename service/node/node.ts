@@ -83,6 +83,11 @@ export interface ClusterNode {
   setPeers(peers: Record<number, string>): void
   /** Take over a client connection handed off by a sibling, with the bytes already read from it. */
   adoptSocket(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void
+  /**
+   * Also accept clients on `handle`, a listening socket other processes accept on too (the
+   * cluster's shared front: the kernel gives each connection to one of them).
+   */
+  acceptShared(handle: object): Promise<void>
   metricsText(): string
   close(): Promise<void>
 }
@@ -124,10 +129,15 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   }
   if (options.peers) setPeers(options.peers)
 
-  const server = net.createServer({ noDelay: true }, (socket) => front.accept(socket))
-  server.maxConnections = 10_000
+  const clientServer = () => {
+    const server = net.createServer({ noDelay: true }, (socket) => front.accept(socket))
+    server.maxConnections = 10_000
+    return server
+  }
+  const server = clientServer()
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   await once(server, 'listening')
+  const shared: net.Server[] = []
   const port = (server.address() as net.AddressInfo).port
   const advertiseHost = !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
   const address = options.advertise ?? `${advertiseHost}:${port}`
@@ -163,9 +173,21 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     adoptSocket(socket, bytes, route) {
       front.accept(socket, bytes, route)
     },
+    async acceptShared(handle) {
+      const sharedServer = clientServer()
+      await new Promise<void>((resolve, reject) => {
+        sharedServer.once('error', reject)
+        sharedServer.listen(handle, () => {
+          sharedServer.off('error', reject)
+          resolve()
+        })
+      })
+      shared.push(sharedServer)
+    },
     metricsText,
     async close() {
       server.close()
+      for (const s of shared) s.close()
       front.destroyAll()
       admin?.close()
       admin?.closeAllConnections()
