@@ -26,8 +26,18 @@ import { listDocroot, wrkMixScript, zipfMix, type DocFile } from './zipf-mix.js'
 export type Handoff = 'relay' | 'fd'
 export type ConnectionMode = 'keep-alive' | 'close'
 
+/**
+ * How clients reach l7's nodes. haproxy: HAProxy in `mode tcp`, round robin over the nodes'
+ * ports (the issue's stand-in for the seed's layer-4 switch; a user-space proxy, it reads and
+ * writes every byte). shared: `l7 cluster --front`, one listening socket every node accepts
+ * on (connections spread by the kernel, no process in between, as with a packet-forwarding
+ * layer-4 switch).
+ */
+export type Front = 'haproxy' | 'shared'
+
 export interface ClusterBenchOptions {
   policies?: PolicyName[]
+  fronts?: Front[]
   handoffs?: Handoff[]
   connections?: ConnectionMode[]
   /** Whole seconds per measured wrk run (wrk takes no fractions). */
@@ -84,6 +94,7 @@ export interface Summary {
 export interface ConfigResult {
   policy: PolicyName
   handoff: Handoff
+  front: Front
   connection: ConnectionMode
   l7: Summary
   peer: Summary
@@ -100,6 +111,7 @@ export interface ClusterBenchResult {
     clients: number
     threads: number
     policies: PolicyName[]
+    fronts: Front[]
     handoffs: Handoff[]
     connections: ConnectionMode[]
     files: number
@@ -114,7 +126,7 @@ export interface ClusterBenchResult {
   cpuProfDir: string | null
 }
 
-const NODES = Number(process.env.L7_BENCH_NODES ?? 4)
+const NODES = 4
 const ZIPF_ALPHA = 1
 const SEQUENCE_LENGTH = 1 << 16
 const WARM_SECONDS = 1
@@ -192,6 +204,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
   const log = (line: string) => options.log?.(`[${((performance.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`)
   const signal = options.signal
   const policies = options.policies ?? ['ds', 'lard', 'chbl']
+  const fronts = options.fronts ?? ['haproxy', 'shared']
   const handoffs = options.handoffs ?? ['relay', 'fd']
   const connections = options.connections ?? ['keep-alive', 'close']
   const duration = options.duration ?? 1
@@ -200,7 +213,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
   const fileCount = options.files ?? 2000
   if (!Number.isInteger(duration) || duration < 1) throw new InvalidArgumentError(`--duration: wrk takes whole seconds, write e.g. 1s or 3s (got ${duration} s)`)
   if (!Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError(`--rounds must be an integer >= 1, got ${rounds}`)
-  for (const [flag, list] of [['--policies', policies], ['--handoff', handoffs], ['--connection', connections]] as const) {
+  for (const [flag, list] of [['--policies', policies], ['--front', fronts], ['--handoff', handoffs], ['--connection', connections]] as const) {
     if (list.length === 0) throw new InvalidArgumentError(`${flag} names nothing to run`)
   }
 
@@ -320,31 +333,43 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
             handoff,
             docroot,
             port: 0,
+            front: fronts.includes('shared') ? '127.0.0.1:0' : undefined,
             nodeExecArgv: profiles ? ['--cpu-prof', '--cpu-prof-dir', profiles] : undefined,
           })
+          const l7Started: Array<{ stop(): Promise<void> }> = []
           try {
-            const front = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
-            try {
-              const l7Processes: Processes = () => [
-                { role: 'haproxy', pid: front.pid },
-                { role: 'parent', pid: process.pid },
-                ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
-              ]
-              await checkServes(front.port, checked, `l7 ${policy} ${handoff}`)
-              log(`warming l7 ${policy} ${handoff} (every file once, then ${WARM_SECONDS} s)`)
-              await warmEveryFile(front.port, mix.ranked, `l7 ${policy} ${handoff}`)
-              await runWrkReport(`http://127.0.0.1:${front.port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
-              for (const connection of connections) {
-                const close = connection === 'close'
-                const done: ConfigResult['rounds'] = []
-                for (let round = 0; round < rounds; round++) {
-                  const first = pair++ % 2 === 0 ? 'peer' : 'l7'
-                  log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
-                  let peerRun: RunFigures | null = null
-                  if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
-                  const l7Run = await measure(front.port, l7Processes, close, cluster.admin)
-                  if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
-                  done.push({
+            const nodeProcesses = () => [
+              { role: 'parent', pid: process.pid },
+              ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
+            ]
+            // Each front: its port and every process of l7's side behind it.
+            const entries: Array<{ front: Front; port: number; processes: Processes }> = []
+            for (const front of fronts) {
+              if (front === 'haproxy') {
+                const proxy = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
+                l7Started.push(proxy)
+                entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...nodeProcesses()] })
+              } else {
+                entries.push({ front, port: Number(new URL(cluster.front!).port), processes: nodeProcesses })
+              }
+            }
+            for (const e of entries) await checkServes(e.port, checked, `l7 ${policy} ${handoff} (front ${e.front})`)
+            log(`warming l7 ${policy} ${handoff} (every file once, then ${WARM_SECONDS} s)`)
+            await warmEveryFile(entries[0].port, mix.ranked, `l7 ${policy} ${handoff}`)
+            await runWrkReport(`http://127.0.0.1:${entries[0].port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
+            for (const connection of connections) {
+              const close = connection === 'close'
+              const done = new Map<Front, ConfigResult['rounds']>(fronts.map((f) => [f, []]))
+              for (let round = 0; round < rounds; round++) {
+                const first = pair++ % 2 === 0 ? 'peer' : 'l7'
+                log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
+                let peerRun: RunFigures | null = null
+                if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
+                const l7Runs: Array<[Front, RunFigures]> = []
+                for (const e of entries) l7Runs.push([e.front, await measure(e.port, e.processes, close, cluster.admin)])
+                if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
+                for (const [front, l7Run] of l7Runs) {
+                  done.get(front)!.push({
                     first,
                     l7: l7Run,
                     peer: peerRun!,
@@ -354,33 +379,38 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
                     },
                   })
                 }
+              }
+              for (const front of fronts) {
+                const runs = done.get(front)!
                 const summary = (side: 'l7' | 'peer'): Summary => ({
-                  requestsPerSec: median(done.map((r) => r[side].requestsPerSec)),
-                  cpuUsPerRequest: median(done.map((r) => r[side].cpuUsPerRequest)),
-                systemUsPerRequest: median(done.map((r) => r[side].systemUsPerRequest)),
-                  p99Ms: median(done.map((r) => r[side].p99Ms)),
-                  requests: done.reduce((sum, r) => sum + r[side].requests, 0),
-                  non2xx: done.reduce((sum, r) => sum + r[side].non2xx, 0),
-                  socketErrors: done.reduce((sum, r) => sum + r[side].socketErrors, 0),
+                  requestsPerSec: median(runs.map((r) => r[side].requestsPerSec)),
+                  cpuUsPerRequest: median(runs.map((r) => r[side].cpuUsPerRequest)),
+                  systemUsPerRequest: median(runs.map((r) => r[side].systemUsPerRequest)),
+                  p99Ms: median(runs.map((r) => r[side].p99Ms)),
+                  requests: runs.reduce((sum, r) => sum + r[side].requests, 0),
+                  non2xx: runs.reduce((sum, r) => sum + r[side].non2xx, 0),
+                  socketErrors: runs.reduce((sum, r) => sum + r[side].socketErrors, 0),
                 })
                 results.push({
                   policy,
                   handoff,
+                  front,
                   connection,
                   l7: summary('l7'),
                   peer: summary('peer'),
                   ratio: {
-                    requestsPerSec: median(done.map((r) => r.ratio.requestsPerSec)),
-                    cpuPerRequest: median(done.map((r) => r.ratio.cpuPerRequest)),
+                    requestsPerSec: median(runs.map((r) => r.ratio.requestsPerSec)),
+                    cpuPerRequest: median(runs.map((r) => r.ratio.cpuPerRequest)),
                   },
-                  rounds: done,
+                  rounds: runs,
                 })
               }
-            } finally {
-              started.splice(started.indexOf(front), 1)
-              await front.stop()
             }
           } finally {
+            for (const proxy of l7Started) {
+              started.splice(started.indexOf(proxy), 1)
+              await proxy.stop()
+            }
             // startCluster kills its children itself should this process exit first.
             await cluster.close()
           }
@@ -402,6 +432,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         clients,
         threads: 1,
         policies,
+        fronts,
         handoffs,
         connections,
         files: files.length,
@@ -422,13 +453,18 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
   }
 }
 
+const FRONT_TEXT: Record<Front, string> = {
+  haproxy: 'HAProxy tcp round robin (front haproxy)',
+  shared: 'a listening socket all nodes share (front shared)',
+}
+
 export function formatClusterBench(r: ClusterBenchResult): string {
   const s = r.settings
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
   const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0))
   const pct = (x: Summary) => `${Math.round((100 * x.systemUsPerRequest) / x.cpuUsPerRequest)}%`
   const errors = (x: Summary) => String(x.non2xx + x.socketErrors)
-  const widths = [21, 6, 6, 5, 6, 5, 5, 4, 4, 6, 6, 5, 5]
+  const widths = [29, 6, 6, 5, 6, 5, 5, 4, 4, 6, 6, 5, 5]
   const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ')
   // A label right-aligned over each group of columns.
   const group = (groups: Array<[string, number]>) => {
@@ -442,7 +478,8 @@ export function formatClusterBench(r: ClusterBenchResult): string {
       .join(' ')
   }
   const lines = [
-    `l7 cluster (${s.nodes} nodes) behind HAProxy tcp round robin vs HAProxy http balance uri -> ${s.nodes} nginx,`,
+    `l7 cluster (${s.nodes} nodes), its clients coming through ${s.fronts.map((f) => FRONT_TEXT[f]).join(' or ')},`,
+    `vs HAProxy http balance uri -> ${s.nodes} nginx;`,
     `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), median of ${s.rounds} alternating rounds;`,
     `${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,
     `load average at start ${load(r.machine.loadavgStart)}, at end ${load(r.machine.loadavgEnd)}`,
@@ -453,7 +490,7 @@ export function formatClusterBench(r: ClusterBenchResult): string {
   for (const x of r.results) {
     lines.push(
       row([
-        `${x.policy} ${x.handoff} ${x.connection}`,
+        `${x.policy} ${x.handoff} ${x.connection} ${x.front}`,
         k(x.l7.requestsPerSec),
         k(x.peer.requestsPerSec),
         x.ratio.requestsPerSec.toFixed(2),
@@ -473,7 +510,9 @@ export function formatClusterBench(r: ClusterBenchResult): string {
     '',
     'ratio: l7 / peer, median of the per-round ratios (req/s: higher is better for l7; CPU: lower is).',
     'CPU: user + system of every process of a side per request (/proc): peer = haproxy + nginx masters',
-    'and workers; l7 = haproxy + the cluster parent + dispatcher + nodes. kernel: the system-time share.',
+    'and workers; l7 = the cluster parent + dispatcher + nodes (+ haproxy with front haproxy).',
+    'kernel: the system-time share. front: haproxy = HAProxy mode tcp round robin over the nodes\' ports;',
+    'shared = l7 cluster --front (one listening socket all nodes accept on; no proxy in between).',
     'errors: responses with status >= 400 + socket errors. --json: every round, CPU by process role,',
     'the response bytes per request and l7 requests by route.',
   )

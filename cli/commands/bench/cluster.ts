@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { formatClusterBench, runClusterBench, type ConnectionMode, type Handoff } from '../../../bench/cluster.js'
+import { formatClusterBench, runClusterBench, type ConnectionMode, type Front, type Handoff } from '../../../bench/cluster.js'
 import { InvalidArgumentError } from '../../../service/core/errors.js'
 import { L7Command } from '../../command.js'
 import { interruptible } from '../../interrupt.js'
@@ -16,7 +16,8 @@ function parseChoices<T extends string>(text: string, flag: string, allowed: rea
 
 export default class BenchCluster extends L7Command {
   static override description =
-    'Requests/s and server CPU per request of `l7 cluster --nodes 4` behind HAProxy in TCP round robin against ' +
+    'Requests/s and server CPU per request of `l7 cluster --nodes 4`, reached through HAProxy in TCP round robin and through ' +
+    'the cluster\'s shared front (--front: one listening socket every node accepts on), against ' +
     'HAProxy (balance uri, consistent hashing, bounded loads) in front of 4 nginx, on the same SURGE files and the ' +
     'same Zipf(1) request mix (wrk), in alternating rounds, for each policy, handoff mechanism and connection mode. ' +
     'Prints l7/peer ratios and the load average. Needs haproxy, nginx and wrk. Ctrl-C stops and prints the ' +
@@ -25,12 +26,14 @@ export default class BenchCluster extends L7Command {
   static override examples = [
     '<%= config.bin %> bench cluster',
     '<%= config.bin %> bench cluster --policies ds --handoff relay --connection keep-alive --duration 3s --rounds 5',
+    '<%= config.bin %> bench cluster --policies ds --front shared --handoff relay --param hotThreshold=20',
     '<%= config.bin %> bench cluster --policies ds --handoff fd --connection close --rounds 1 --cpu-prof bench-prof',
     '<%= config.bin %> bench cluster --policies chbl --handoff relay --rounds 1 --json',
   ]
 
   static override flags = {
     policies: policiesFlag(['ds', 'lard', 'chbl'], 'policies the cluster runs, one after the other, comma-separated'),
+    front: Flags.string({ description: "how clients reach l7's nodes, comma-separated: haproxy (HAProxy mode tcp, round robin over the nodes' ports) and shared (l7 cluster --front)", default: 'haproxy,shared' }),
     handoff: Flags.string({ description: 'handoff mechanisms, comma-separated (relay, fd)', default: 'relay,fd' }),
     connection: Flags.string({ description: 'client connection modes, comma-separated (keep-alive, close)', default: 'keep-alive,close' }),
     duration: durationFlag({ description: 'length of each measured wrk run, whole seconds (the default keeps the whole matrix under 3 minutes)', default: '1s' }),
@@ -49,6 +52,7 @@ export default class BenchCluster extends L7Command {
     try {
       const result = await runClusterBench({
         policies: parsePolicyList(flags.policies),
+        fronts: parseChoices<Front>(flags.front, '--front', ['haproxy', 'shared']),
         handoffs: parseChoices<Handoff>(flags.handoff, '--handoff', ['relay', 'fd']),
         connections: parseChoices<ConnectionMode>(flags.connection, '--connection', ['keep-alive', 'close']),
         duration: flags.duration,

@@ -18,7 +18,7 @@ function l7(...args: string[]) {
 
 const missing = [findHaproxy() ? null : HAPROXY_MISSING, findNginx() ? null : NGINX_MISSING, spawnSync('wrk', ['-v']).error ? WRK_MISSING : null].filter(Boolean)
 
-test('--json: one configuration, both sides answered 200s, CPU accounted per process role, routes, load average', () => {
+test('--json: one configuration through both fronts, both sides answered 200s, CPU accounted per process role, routes, load average', () => {
   if (missing.length) {
     console.log(`bench cluster not run: ${missing.join('; ')}`)
     return
@@ -32,7 +32,14 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
   assert.equal(r.settings.policies, ['ds'])
   assert.is(r.settings.files, 200)
   assert.ok(r.settings.bytes > 0)
-  assert.is(r.results.length, 1)
+  assert.equal(r.settings.fronts, ['haproxy', 'shared'])
+  assert.is(r.results.length, 2)
+  assert.equal(r.results.map((x: { front: string }) => x.front), ['haproxy', 'shared'])
+  // Both fronts' rows compare against the same peer run of the round.
+  assert.equal(r.results[0].rounds[0].peer, r.results[1].rounds[0].peer)
+  // Through the shared front no proxy is in l7's path: no haproxy among its processes.
+  assert.equal(Object.keys(r.results[1].rounds[0].l7.cpuUsPerRequestBy).sort(), ['dispatcher', 'nodes', 'parent'])
+  assert.ok(r.results[1].rounds[0].l7.requests > 0 && r.results[1].rounds[0].l7.non2xx === 0)
   const row = r.results[0]
   assert.equal([row.policy, row.handoff, row.connection], ['ds', 'relay', 'keep-alive'])
   assert.is(row.rounds.length, 1)
@@ -64,10 +71,11 @@ test('--json: one configuration, both sides answered 200s, CPU accounted per pro
 
 test('the table: a row per configuration with both sides and the load average', () => {
   if (missing.length) return
-  const run = l7('--policies', 'chbl', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100')
+  const run = l7('--policies', 'chbl', '--front', 'shared', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100')
   assert.is(run.status, 0, run.stderr)
   assert.match(run.stdout, /load average at start [\d.]+ [\d.]+ [\d.]+, at end/)
-  assert.match(run.stdout, /^chbl fd close\s+\d/m)
+  assert.match(run.stdout, /^chbl fd close shared\s+\d/m)
+  assert.not.match(run.stdout, /^chbl fd close haproxy/m)
   assert.match(run.stderr, /load average at start/)
 })
 
@@ -75,6 +83,9 @@ test('bad flags: exit 2 naming the flag, before anything starts', () => {
   const bad = l7('--handoff', 'relay,pigeon')
   assert.is(bad.status, 2)
   assert.match(bad.stderr, /--handoff: unknown value "pigeon"/)
+  const front = l7('--front', 'dns')
+  assert.is(front.status, 2)
+  assert.match(front.stderr, /--front: unknown value "dns", use one of haproxy, shared/)
   const duration = l7('--duration', '1500ms')
   assert.is(duration.status, 2)
   assert.match(duration.stderr, /--duration: wrk takes whole seconds/)
