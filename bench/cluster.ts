@@ -20,6 +20,7 @@ import { startCluster, writeSurgeFileSet, type RunningCluster } from '../service
 import type { PolicyName, PolicyParams } from '../service/policy/types.js'
 import { findHaproxy, HAPROXY_MISSING, startHaproxy, type RunningHaproxy } from './peers/haproxy.js'
 import { findNginx, NGINX_MISSING, startNginx, type RunningNginx } from './peers/nginx.js'
+import { startNodeFloor } from './peers/node-floor.js'
 import { runWrkReport, WRK_MISSING, type WrkReport } from './peers/wrk.js'
 import { listDocroot, wrkMixScript, zipfMix, type DocFile } from './zipf-mix.js'
 
@@ -52,6 +53,11 @@ export interface ClusterBenchOptions {
   seed?: number
   /** Write the node processes' CPU profiles (node --cpu-prof) under this directory. */
   cpuProfDir?: string
+  /**
+   * Also measure the platform floor: 4 processes of the least Node.js server (files in memory,
+   * no routing) through the same fronts, against the same peer (bench/peers/node-floor.ts).
+   */
+  floor?: boolean
   /** Policy parameters for every l7 cluster run (unset ones keep their defaults). */
   params?: Partial<PolicyParams>
   signal?: AbortSignal
@@ -92,8 +98,9 @@ export interface Summary {
 }
 
 export interface ConfigResult {
-  policy: PolicyName
-  handoff: Handoff
+  /** floor: the platform floor (--floor), not l7. */
+  policy: PolicyName | 'floor'
+  handoff: Handoff | 'none'
   front: Front
   connection: ConnectionMode
   l7: Summary
@@ -315,8 +322,63 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
       }
     }
 
-    const results: ConfigResult[] = []
+    /** A way into one side under test: its port and every process of that side behind it. */
+    interface Entry {
+      front: Front
+      port: number
+      processes: Processes
+    }
     let pair = 0
+
+    /** Alternating rounds of the peer and each entry, in one connection mode: a result per entry. */
+    async function compare(policy: ConfigResult['policy'], handoff: ConfigResult['handoff'], entries: Entry[], connection: ConnectionMode, admin?: string[]): Promise<ConfigResult[]> {
+      const close = connection === 'close'
+      const done = new Map<Front, ConfigResult['rounds']>(entries.map((e) => [e.front, []]))
+      for (let round = 0; round < rounds; round++) {
+        const first = pair++ % 2 === 0 ? 'peer' : 'l7'
+        log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
+        let peerRun: RunFigures | null = null
+        if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
+        const runs: Array<[Front, RunFigures]> = []
+        for (const e of entries) runs.push([e.front, await measure(e.port, e.processes, close, admin)])
+        if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
+        for (const [front, run] of runs) {
+          done.get(front)!.push({
+            first,
+            l7: run,
+            peer: peerRun!,
+            ratio: { requestsPerSec: run.requestsPerSec / peerRun!.requestsPerSec, cpuPerRequest: run.cpuUsPerRequest / peerRun!.cpuUsPerRequest },
+          })
+        }
+      }
+      return entries.map(({ front }) => {
+        const runs = done.get(front)!
+        const summary = (side: 'l7' | 'peer'): Summary => ({
+          requestsPerSec: median(runs.map((r) => r[side].requestsPerSec)),
+          cpuUsPerRequest: median(runs.map((r) => r[side].cpuUsPerRequest)),
+          systemUsPerRequest: median(runs.map((r) => r[side].systemUsPerRequest)),
+          p99Ms: median(runs.map((r) => r[side].p99Ms)),
+          requests: runs.reduce((sum, r) => sum + r[side].requests, 0),
+          non2xx: runs.reduce((sum, r) => sum + r[side].non2xx, 0),
+          socketErrors: runs.reduce((sum, r) => sum + r[side].socketErrors, 0),
+        })
+        return {
+          policy,
+          handoff,
+          front,
+          connection,
+          l7: summary('l7'),
+          peer: summary('peer'),
+          ratio: {
+            requestsPerSec: median(runs.map((r) => r.ratio.requestsPerSec)),
+            cpuPerRequest: median(runs.map((r) => r.ratio.cpuPerRequest)),
+          },
+          rounds: runs,
+        }
+      })
+    }
+
+    const results: ConfigResult[] = []
     let interrupted = false
     try {
       for (const policy of policies) {
@@ -343,7 +405,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
               ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
             ]
             // Each front: its port and every process of l7's side behind it.
-            const entries: Array<{ front: Front; port: number; processes: Processes }> = []
+            const entries: Entry[] = []
             for (const front of fronts) {
               if (front === 'haproxy') {
                 const proxy = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
@@ -357,55 +419,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
             log(`warming l7 ${policy} ${handoff} (every file once, then ${WARM_SECONDS} s)`)
             await warmEveryFile(entries[0].port, mix.ranked, `l7 ${policy} ${handoff}`)
             await runWrkReport(`http://127.0.0.1:${entries[0].port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
-            for (const connection of connections) {
-              const close = connection === 'close'
-              const done = new Map<Front, ConfigResult['rounds']>(fronts.map((f) => [f, []]))
-              for (let round = 0; round < rounds; round++) {
-                const first = pair++ % 2 === 0 ? 'peer' : 'l7'
-                log(`${policy} ${handoff} ${connection}: round ${round + 1}/${rounds}, ${first} first, ${duration} s each`)
-                let peerRun: RunFigures | null = null
-                if (first === 'peer') peerRun = await measure(peerFront.port, peerProcesses, close)
-                const l7Runs: Array<[Front, RunFigures]> = []
-                for (const e of entries) l7Runs.push([e.front, await measure(e.port, e.processes, close, cluster.admin)])
-                if (first === 'l7') peerRun = await measure(peerFront.port, peerProcesses, close)
-                for (const [front, l7Run] of l7Runs) {
-                  done.get(front)!.push({
-                    first,
-                    l7: l7Run,
-                    peer: peerRun!,
-                    ratio: {
-                      requestsPerSec: l7Run.requestsPerSec / peerRun!.requestsPerSec,
-                      cpuPerRequest: l7Run.cpuUsPerRequest / peerRun!.cpuUsPerRequest,
-                    },
-                  })
-                }
-              }
-              for (const front of fronts) {
-                const runs = done.get(front)!
-                const summary = (side: 'l7' | 'peer'): Summary => ({
-                  requestsPerSec: median(runs.map((r) => r[side].requestsPerSec)),
-                  cpuUsPerRequest: median(runs.map((r) => r[side].cpuUsPerRequest)),
-                  systemUsPerRequest: median(runs.map((r) => r[side].systemUsPerRequest)),
-                  p99Ms: median(runs.map((r) => r[side].p99Ms)),
-                  requests: runs.reduce((sum, r) => sum + r[side].requests, 0),
-                  non2xx: runs.reduce((sum, r) => sum + r[side].non2xx, 0),
-                  socketErrors: runs.reduce((sum, r) => sum + r[side].socketErrors, 0),
-                })
-                results.push({
-                  policy,
-                  handoff,
-                  front,
-                  connection,
-                  l7: summary('l7'),
-                  peer: summary('peer'),
-                  ratio: {
-                    requestsPerSec: median(runs.map((r) => r.ratio.requestsPerSec)),
-                    cpuPerRequest: median(runs.map((r) => r.ratio.cpuPerRequest)),
-                  },
-                  rounds: runs,
-                })
-              }
-            }
+            for (const connection of connections) results.push(...(await compare(policy, handoff, entries, connection, cluster.admin)))
           } finally {
             for (const proxy of l7Started) {
               started.splice(started.indexOf(proxy), 1)
@@ -413,6 +427,31 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
             }
             // startCluster kills its children itself should this process exit first.
             await cluster.close()
+          }
+        }
+      }
+      if (options.floor) {
+        signal?.throwIfAborted()
+        log(`the platform floor: ${NODES} processes of the least Node.js server, files in memory`)
+        const floor = track(await startNodeFloor(docroot, NODES))
+        const floorStarted: Array<{ stop(): Promise<void> }> = []
+        try {
+          const floorProcesses = () => floor.pids.map((pid) => ({ role: 'floor', pid }))
+          const entries: Entry[] = []
+          for (const front of fronts) {
+            if (front === 'haproxy') {
+              const proxy = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: floor.ports }))
+              floorStarted.push(proxy)
+              entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...floorProcesses()] })
+            } else entries.push({ front, port: floor.sharedPort, processes: floorProcesses })
+          }
+          for (const e of entries) await checkServes(e.port, checked, `node floor (front ${e.front})`)
+          await runWrkReport(`http://127.0.0.1:${entries[0].port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
+          for (const connection of connections) results.push(...(await compare('floor', 'none', entries, connection)))
+        } finally {
+          for (const s of [...floorStarted, floor]) {
+            started.splice(started.indexOf(s), 1)
+            await s.stop()
           }
         }
       }
@@ -490,7 +529,7 @@ export function formatClusterBench(r: ClusterBenchResult): string {
   for (const x of r.results) {
     lines.push(
       row([
-        `${x.policy} ${x.handoff} ${x.connection} ${x.front}`,
+        x.policy === 'floor' ? `node floor ${x.connection} ${x.front}` : `${x.policy} ${x.handoff} ${x.connection} ${x.front}`,
         k(x.l7.requestsPerSec),
         k(x.peer.requestsPerSec),
         x.ratio.requestsPerSec.toFixed(2),
@@ -513,6 +552,8 @@ export function formatClusterBench(r: ClusterBenchResult): string {
     'and workers; l7 = the cluster parent + dispatcher + nodes (+ haproxy with front haproxy).',
     'kernel: the system-time share. front: haproxy = HAProxy mode tcp round robin over the nodes\' ports;',
     'shared = l7 cluster --front (one listening socket all nodes accept on; no proxy in between).',
+    'floor (--floor): 4 processes of the least Node.js server (files in memory, a fixed head, no',
+    'routing), through the same fronts: what any Node.js process pays here, without l7\'s work.',
     'errors: responses with status >= 400 + socket errors. --json: every round, CPU by process role,',
     'the response bytes per request and l7 requests by route.',
   )

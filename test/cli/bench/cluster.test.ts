@@ -71,11 +71,13 @@ test('--json: one configuration through both fronts, both sides answered 200s, C
 
 test('the table: a row per configuration with both sides and the load average', () => {
   if (missing.length) return
-  const run = l7('--policies', 'chbl', '--front', 'shared', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100')
+  const run = l7('--policies', 'chbl', '--front', 'shared', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100', '--floor')
   assert.is(run.status, 0, run.stderr)
   assert.match(run.stdout, /load average at start [\d.]+ [\d.]+ [\d.]+, at end/)
   assert.match(run.stdout, /^chbl fd close shared\s+\d/m)
   assert.not.match(run.stdout, /^chbl fd close haproxy/m)
+  // --floor: the least Node.js server through the same front, against the same peer
+  assert.match(run.stdout, /^node floor close shared\s+\d/m)
   assert.match(run.stderr, /load average at start/)
 })
 

@@ -1,0 +1,61 @@
+// The platform floor's server process (see node-floor.ts): every file of a document root in
+// memory, GET answered with the file and a fixed head, on raw `net` sockets. No routing, no
+// cache policy, no checks beyond what wrk's requests need: the least a Node.js process does to
+// answer such a request, to hold l7's node against. Started by startNodeFloor over IPC.
+
+import net from 'node:net'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = process.argv[2]
+const files = new Map<string, Buffer>()
+function walk(dir: string, prefix: string): void {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) walk(path, `${prefix}/${name}`)
+    else files.set(`${prefix}/${name}`, readFileSync(path))
+  }
+}
+walk(root, '')
+
+const HEAD_END = Buffer.from('\r\n\r\n')
+const CLOSE = Buffer.from('onnection: close')
+
+function answer(socket: net.Socket, request: Buffer): boolean {
+  const close = request.includes(CLOSE)
+  const path = request.toString('latin1', request.indexOf(32) + 1, request.indexOf(32, request.indexOf(32) + 1))
+  const body = files.get(path)
+  const status = body ? '200 OK' : '404 Not Found'
+  const length = body ? body.length : 0
+  socket.cork()
+  socket.write(`HTTP/1.1 ${status}\r\nServer: floor\r\nContent-Length: ${length}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`, 'latin1')
+  if (body) socket.write(body)
+  socket.uncork()
+  if (close) socket.end()
+  return !close
+}
+
+function serve(socket: net.Socket): void {
+  let pending: Buffer | null = null
+  socket.on('data', (chunk: Buffer) => {
+    let buf = pending ? Buffer.concat([pending, chunk]) : chunk
+    let end: number
+    while ((end = buf.indexOf(HEAD_END)) >= 0) {
+      const open = answer(socket, buf.subarray(0, end))
+      buf = buf.subarray(end + 4)
+      if (!open) return
+    }
+    pending = buf.length > 0 ? buf : null
+  })
+  socket.on('error', () => socket.destroy())
+}
+
+process.on('message', (message: { type: string; port?: number }, handle?: object) => {
+  if (message.type !== 'listen') return
+  const server = net.createServer({ noDelay: true }, serve)
+  const listening = () => process.send!({ type: 'listening', port: (server.address() as net.AddressInfo).port })
+  if (handle) server.listen(handle, listening)
+  else server.listen(0, '127.0.0.1', listening)
+})
+process.on('disconnect', () => process.exit(0))
+process.send!({ type: 'loaded', files: files.size })
