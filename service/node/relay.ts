@@ -196,13 +196,18 @@ function writeHead(ex: Exchange, buf: Buffer, head: ResponseHead, body: Buffer):
   if (ex.clientKeepAlive === head.keepAlive || head.connectionStart < 0) {
     return client.write(body.length > 0 ? buf : buf.subarray(0, head.headEnd))
   }
+  // Only the head is rebuilt; the body bytes go out as they came, in the same writev.
   const connection = ex.clientKeepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n'
-  const out = Buffer.allocUnsafe(head.headEnd - (head.connectionEnd - head.connectionStart) + connection.length + body.length)
+  const out = Buffer.allocUnsafe(head.headEnd - (head.connectionEnd - head.connectionStart) + connection.length)
   let at = buf.copy(out, 0, 0, head.connectionStart)
   at += out.write(connection, at, 'latin1')
-  at += buf.copy(out, at, head.connectionEnd, head.headEnd)
-  body.copy(out, at)
-  return client.write(out)
+  buf.copy(out, at, head.connectionEnd, head.headEnd)
+  if (body.length === 0) return client.write(out)
+  client.cork()
+  client.write(out)
+  const ok = client.write(body)
+  client.uncork()
+  return ok
 }
 
 class PeerPool {
