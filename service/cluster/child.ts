@@ -1,13 +1,21 @@
 // Entry point of a process started by `l7 cluster`: a node or the dispatcher, configured by
-// the L7_CLUSTER_CHILD environment variable. It reports `ready` over IPC, relays socket
-// handoffs through the parent, and exits when the parent goes away (IPC 'disconnect'),
+// the L7_CLUSTER_CHILD environment variable. It reports `ready` over IPC, passes client
+// sockets (handoff fd) straight to its siblings over its direct channels, through the parent
+// only where a channel is not up, and exits when the parent goes away (IPC 'disconnect'),
 // so that no child outlives its cluster.
 
+import { closeSync } from 'node:fs'
 import type net from 'node:net'
 import { startNode, type ClusterNode } from '../node/node.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type NodeChildConfig, type ParentMessage } from './messages.js'
 import { startClusterDispatcher } from './dispatcher.js'
 import { createNodeLink } from '../node/control-link.js'
+import { SiblingChannels } from './fd-channel.js'
+
+/** How long a node waits for its siblings' channels before it reports ready anyway (they may come up later). */
+const CHANNELS_UP_TIMEOUT_MS = 5000
+/** Bound of a connection to a restarted sibling's listener. */
+const CHANNEL_CONNECT_TIMEOUT_MS = 2000
 
 /** True if the message was queued: process.send's own false only means "backlogged", it still sends. */
 function send(message: ChildMessage, handle?: net.Socket): boolean {
@@ -38,6 +46,9 @@ process.on('SIGINT', () => void shutdown(0))
 
 async function runNode(config: NodeChildConfig): Promise<void> {
   let node: ClusterNode | null = null
+  const log = (message: string) => process.stderr.write(`node ${config.id}: ${message}\n`)
+  // Direct channels to the siblings (handoff fd); opened once the node can adopt sockets.
+  let channels: SiblingChannels | null = null
   node = await startNode({
     id: config.id,
     docroot: config.docroot,
@@ -54,16 +65,38 @@ async function runNode(config: NodeChildConfig): Promise<void> {
     passer:
       config.handoff === 'fd'
         ? {
-            canPass: () => process.connected,
+            canPass: (to) => (channels?.canPass(to) ?? false) || process.connected,
             // The front end has stopped reading: the bytes not yet answered travel with the
-            // handle, whatever the kernel still holds is read by the sibling.
+            // handle, whatever the kernel still holds is read by the sibling. Straight to the
+            // sibling when its channel is up, else through the parent.
             pass: (to, socket, bytes, route) => {
+              if (channels?.pass(to, socket, bytes, route)) return
+              node!.metrics.fdViaParent++
               if (!send({ type: 'handoff', from: config.id, to, route, bytes }, socket)) socket.destroy()
             },
           }
         : undefined,
   })
-  stop = () => node!.close()
+  const fdPeers = config.handoff === 'fd' ? (config.fdPeers ?? []) : []
+  if (config.handoff === 'fd') {
+    const made = SiblingChannels.create({
+      self: config.id,
+      adopt: (socket, bytes, route) => node!.adoptSocket(socket, bytes, route),
+      log,
+      stats: node.metrics.fdChannels,
+    })
+    if (typeof made === 'string') {
+      log(made)
+      for (const { fd } of fdPeers) closeSync(fd)
+    } else {
+      channels = made
+      for (const { peer, fd } of fdPeers) channels.open(peer, fd)
+    }
+  }
+  stop = () => {
+    channels?.close()
+    return node!.close()
+  }
   process.on('message', (message: ParentMessage, handle?: net.Socket) => {
     if (message.type === 'adopt' && handle) node!.adoptSocket(handle, Buffer.from(message.bytes), message.route)
     else if (message.type === 'front' && handle) {
@@ -73,8 +106,17 @@ async function runNode(config: NodeChildConfig): Promise<void> {
       )
     }
     else if (message.type === 'peers') node!.setPeers(message.peers)
+    else if (message.type === 'fd-connect') channels?.connect(message.peer, message.path, CHANNEL_CONNECT_TIMEOUT_MS).catch((err: Error) => log(err.message))
     else if (message.type === 'stop') void shutdown(0)
   })
+  // Ready once every sibling's channel is up (or the wait is over: the parent's route covers the rest).
+  if (channels && fdPeers.length > 0) {
+    const missing = await channels.whenUp(
+      fdPeers.map((p) => p.peer),
+      CHANNELS_UP_TIMEOUT_MS,
+    )
+    if (missing.length > 0) log(`no direct channel to node${missing.length > 1 ? 's' : ''} ${missing.join(', ')} yet: fd handoffs to them go through the cluster parent`)
+  }
   send({ type: 'ready', role: 'node', id: config.id, port: node.port, adminPort: node.adminPort, url: node.url })
 }
 

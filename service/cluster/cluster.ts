@@ -1,6 +1,7 @@
 // `l7 cluster`: a dispatcher and N nodes on this machine, each its own process, started and
-// supervised by this (parent) process. The parent relays socket handoffs between sibling nodes
-// (file-descriptor passing: a child cannot send to a sibling directly), logs every child's
+// supervised by this (parent) process. With handoff fd it gives the nodes their direct
+// channels to each other (fd-mesh.ts) and relays socket handoffs only between nodes without
+// one (a channel not up yet, or a Node without the bindings it needs), logs every child's
 // death (which, how, exit code) and, with restart 'on-failure', starts it again on the same
 // ports with exponential backoff; it stops every child when closed. Children exit by themselves
 // when the parent dies (they watch their IPC channel), so there are no orphans. `ready` means
@@ -24,6 +25,7 @@ import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessa
 import { stopReading } from '../node/front.js'
 import { bindSharedFront, type SharedFront } from './front.js'
 import { parseListen } from '../node/address.js'
+import { FdMesh, releaseEnds, type MeshEnd } from './fd-mesh.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
 const READY_TIMEOUT_MS = 20_000
@@ -140,12 +142,18 @@ export function getOnce(url: string): Promise<string> {
   })
 }
 
-function spawnChild(config: ChildConfig, extraExecArgv: string[] = []): ChildProcess {
+/** The first descriptor of a node's direct channels (after stdin, stdout, stderr and the IPC channel). */
+const FIRST_CHANNEL_FD = 4
+
+/** Starts a child; a node inherits `channels` (its ends of its direct channels) as descriptors 4, 5, ... */
+function spawnChild(config: ChildConfig, extraExecArgv: string[] = [], channels: MeshEnd[] = []): ChildProcess {
+  const withChannels: ChildConfig =
+    config.role === 'node' && channels.length > 0 ? { ...config, fdPeers: channels.map((end, i) => ({ peer: end.peer, fd: FIRST_CHANNEL_FD + i })) } : config
   return fork(CHILD_SCRIPT, [], {
     execArgv: childExecArgv(extraExecArgv),
-    env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
+    env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(withChannels) },
     serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...channels.map((end) => end.handle.fd)],
   })
 }
 
@@ -170,6 +178,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const log = options.log ?? defaultLog
   const adminHost = host === '0.0.0.0' ? '127.0.0.1' : host
   const frontAddress = options.front === undefined ? null : parseListen(options.front, '--front')
+  // handoff fd: the nodes' direct channels (without the bindings they need, the parent relays every handoff).
+  let mesh: FdMesh | null = null
+  if (options.handoff === 'fd') {
+    const made = FdMesh.create({ log: (message) => log('fd-channels', { message }) })
+    if (typeof made === 'string') log('fd-channels', { message: made })
+    else mesh = made
+  }
 
   let docroot: string
   if (options.docroot) {
@@ -222,12 +237,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   // If this process dies for any reason, take the children along (they also watch 'disconnect').
   const onExit = () => {
     for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGKILL')
+    mesh?.removeDirs()
   }
   process.on('exit', onExit)
 
-  /** Starts (or restarts) a child and waits for its `ready`; later restarts keep its ports. */
-  async function launch(sup: Supervised): Promise<void> {
-    const proc = spawnChild(sup.config, sup.entry.role === 'node' ? options.nodeExecArgv : [])
+  /**
+   * Starts (or restarts) a child and waits for its `ready`; later restarts keep its ports. A node
+   * inherits `channels`; this process's copies are closed once the child has them.
+   */
+  async function launch(sup: Supervised, channels: MeshEnd[] = []): Promise<void> {
+    let proc: ChildProcess
+    try {
+      proc = spawnChild(sup.config, sup.entry.role === 'node' ? options.nodeExecArgv : [], channels)
+    } finally {
+      releaseEnds(channels)
+    }
     sup.entry.process = proc
     sup.startedAt = Date.now()
     proc.on('exit', (code, signal) => onChildExit(sup, proc, code, signal))
@@ -249,10 +273,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     log('child-exit', { child: sup.what, pid: proc.pid, code, signal, upMs: Date.now() - sup.startedAt, restartInMs: restart ? delayMs : null })
     if (!restart) return
     sup.attempt++
-    sup.timer = setTimeout(() => {
+    sup.timer = setTimeout(async () => {
       sup.timer = null
       if (closed) return
-      launch(sup).then(
+      const channels =
+        sup.entry.role === 'node'
+          ? await rejoinChannels(sup.entry.id).catch((err: Error) => {
+              log('fd-channels', { message: `node ${sup.entry.id} restarts without direct channels: ${err.message}` })
+              return []
+            })
+          : []
+      if (closed) return releaseEnds(channels)
+      launch(sup, channels).then(
         () => {
           sup.entry.restarts++
           log('child-restarted', { child: sup.what, pid: sup.entry.process.pid, restarts: sup.entry.restarts })
@@ -266,7 +298,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     }, delayMs)
   }
 
-  // Relay fd handoffs between siblings. If the chosen node is gone, the socket goes back to
+  /** A restarted node's channels: each running sibling connects to a listener made for it (fd-mesh.ts). */
+  async function rejoinChannels(id: number): Promise<MeshEnd[]> {
+    if (!mesh) return []
+    const siblings = [...nodesById.values()].filter((n) => n.id !== id && n.process.connected)
+    return mesh.rejoin(
+      siblings.map((n) => n.id),
+      (sibling, path) => nodesById.get(sibling)?.process.send({ type: 'fd-connect', peer: id, path } satisfies ParentMessage),
+    )
+  }
+
+  // Relay fd handoffs between siblings without a direct channel. If the chosen node is gone, the socket goes back to
   // the sender marked fallback: it serves the request itself, and the client gets an answer.
   function relayHandoffs(node: ClusterChild, proc: ChildProcess): void {
     proc.on('message', (m: ChildMessage, handle?: net.Socket) => {
@@ -325,6 +367,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       await launch(dispatcherSup)
     }
     const dispatcherUrl = dispatcherSup?.entry.url ?? null
+    const nodeIds = Array.from({ length: count }, (_, id) => id)
+    // Every pair of nodes gets its channel before any node starts; without it, the parent relays.
+    const initialChannels = mesh
+      ? await mesh.pairs(nodeIds).catch((err: Error) => {
+          log('fd-channels', { message: `no direct channels: ${err.message}` })
+          return new Map<number, MeshEnd[]>()
+        })
+      : new Map<number, MeshEnd[]>()
     await Promise.all(
       Array.from({ length: count }, async (_, id) => {
         const entry: ClusterChild = { role: 'node', id, process: null as unknown as ChildProcess, restarts: 0, url: '', port: 0, adminPort: null }
@@ -348,7 +398,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         supervised.push(sup)
         children.push(entry)
         nodesById.set(id, entry)
-        await launch(sup)
+        await launch(sup, initialChannels.get(id))
       }),
     )
     if (dispatcherSup) await waitRegistered(dispatcherSup.entry, [...nodesById.values()])

@@ -1,6 +1,7 @@
 // IPC messages between `l7 cluster` (the parent) and its children (dispatcher, nodes).
 // Sent with serialization 'advanced', so Buffers travel as they are; a client socket
-// travels as the message's handle (file-descriptor passing).
+// travels as the message's handle (file-descriptor passing through the parent, used only
+// between nodes without a direct channel: fd-channel.ts).
 
 import type { PolicyName, PolicyParams } from '../policy/types.js'
 import type { DiskModel } from '../node/disk.js'
@@ -25,6 +26,8 @@ export interface NodeChildConfig {
   /** Bounds of the assign deadline of the node's control client (ms). */
   assignDeadlineMinMs?: number
   assignDeadlineMaxMs?: number
+  /** With handoff fd: the inherited descriptors of this node's direct channels to its siblings (fd-mesh.ts). */
+  fdPeers?: Array<{ peer: number; fd: number }>
 }
 
 export interface DispatcherChildConfig {
@@ -54,6 +57,8 @@ export type ParentMessage =
   | { type: 'peers'; peers: Record<number, string> }
   /** Accept client connections on the cluster's front: the message's handle is its bound socket. */
   | { type: 'front' }
+  /** A sibling was restarted: connect a direct channel to it through the listener at `path` (fd-mesh.ts). */
+  | { type: 'fd-connect'; peer: number; path: string }
   | { type: 'stop' }
 
 export const CHILD_CONFIG_ENV = 'L7_CLUSTER_CHILD'

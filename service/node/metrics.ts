@@ -17,6 +17,10 @@ export class NodeMetrics {
   handoffsIn = 0
   handoffsOutFd = 0
   handoffsInFd = 0
+  /** fd passing over the direct channels to siblings (service/cluster/fd-channel.ts counts here). */
+  readonly fdChannels = { passed: 0, received: 0, takenBack: 0, ackTimeouts: 0 }
+  /** fd passes that went through the cluster parent (no direct channel to that sibling). */
+  fdViaParent = 0
   handoffRetries = 0
   handoffRefused = 0
   bytesSent = 0
@@ -81,6 +85,12 @@ export class NodeMetrics {
         handoff('out', 'fd', this.handoffsOutFd),
         handoff('in', 'fd', this.handoffsInFd),
       ])
+      .family('l7_node_fd_passes_total', 'counter', 'Client sockets passed to a sibling, straight or through the cluster parent.', [
+        [`${l},via="sibling"`, this.fdChannels.passed],
+        [`${l},via="parent"`, this.fdViaParent],
+      ])
+      .family('l7_node_fd_passes_taken_back_total', 'counter', 'Passed client sockets the sibling did not take (it ended first), served here.', [[l, this.fdChannels.takenBack]])
+      .family('l7_node_fd_ack_timeouts_total', 'counter', 'Passed client sockets closed because the sibling did not acknowledge in time.', [[l, this.fdChannels.ackTimeouts]])
       .family('l7_node_handoff_retries_total', 'counter', undefined, [[l, this.handoffRetries]])
       .family('l7_node_handoff_refused_total', 'counter', undefined, [[l, this.handoffRefused]])
       .histogram('l7_node_dispatcher_rtt_seconds', 'Round trip of an assign to the dispatcher.', l, RTT_BUCKETS, this.rttCounts, this.rttCount, this.rttSum)

@@ -34,6 +34,9 @@ test('fd handoff: bytes equal the files, served by several nodes, keep-alive sur
   const metrics = await (await fetch(`${cluster.admin[0]}/metrics`)).text()
   assert.match(metrics, /l7_node_handoffs_total\{node="0",direction="out",mechanism="fd"\} [1-9]/)
   assert.match(metrics, /l7_node_handoffs_total\{node="0",direction="out",mechanism="relay"\} 0/)
+  // Straight to the sibling: the cluster parent relays none.
+  assert.match(metrics, /l7_node_fd_passes_total\{node="0",via="sibling"\} [1-9]/)
+  assert.match(metrics, /l7_node_fd_passes_total\{node="0",via="parent"\} 0/)
   const req = Array.from({ length: 12 }, (_, f) => get(`/${f}.txt`, '', '1.1')).join('')
   const res = await rawExchange(portOf(cluster.nodes[0]), req, 12)
   assert.is(res.length, 12)

@@ -180,6 +180,14 @@ test('requests for one URL sent to every node are served by the node the policy 
         assert.is(res.headers['x-l7-node'], String(owner[f]))
       })
     }
+    // Every socket went straight from node to node over their channels, none through the parent.
+    let direct = 0
+    for (const admin of chbl.admin) {
+      const metrics = await (await fetch(`${admin}/metrics`)).text()
+      assert.match(metrics, /l7_node_fd_passes_total\{node="\d",via="parent"\} 0\n/)
+      direct += Number(/l7_node_fd_passes_total\{node="\d",via="sibling"\} (\d+)/.exec(metrics)![1])
+    }
+    assert.ok(direct >= 12, `${direct} direct passes`)
   } finally {
     reference.close()
     await chbl.close()

@@ -1,0 +1,122 @@
+// Node's libuv IPC pipes, reached through its internal bindings: the one way a Node process can
+// send a descriptor (SCM_RIGHTS) over a Unix socket other than its child_process channel.
+//
+// Why the internal binding: Node has no public API for it. child_process does exactly this for
+// its IPC channel (lib/internal/child_process.js, setupChannel): a `Pipe` made with
+// `constants.IPC` sends a handle with `writeBuffer(req, data, handle)`, and hands one it
+// received to JavaScript as `pipe.pendingHandle` just before calling `pipe.onread`. Only a Pipe
+// made as IPC can do either: libuv reads an IPC pipe with recvmsg and sends with sendmsg, while
+// on any other pipe a handle given to writeBuffer is dropped without an error and a received
+// descriptor is discarded by the kernel. Node makes every pipe it accepts or receives as a
+// plain one, so an IPC pipe is either one this process connected or one it opened on a
+// descriptor it inherited (see fd-mesh.ts for how the cluster arranges that).
+//
+// Checked on Node 20.20 (the calls below are those of its child_process). `loadIpcPipes()`
+// checks every member used and says what is missing, so that a Node without them falls back
+// to the route through the `l7 cluster` parent instead of failing at the first handoff.
+
+/** A libuv pipe handle (PipeWrap), as far as this module uses it. */
+export interface PipeHandle {
+  readonly fd: number
+  readonly writeQueueSize: number
+  onread: ((arrayBuffer: ArrayBuffer | undefined) => void) | null
+  /** A handle received with the bytes of the current onread (IPC pipes only). */
+  pendingHandle?: StreamHandle | null
+  onconnection: ((status: number, client?: PipeHandle) => void) | null
+  open(fd: number): number | undefined
+  bind(path: string): number
+  listen(backlog: number): number
+  connect(req: ConnectRequest, path: string): number
+  readStart(): number
+  readStop(): number
+  writeBuffer(req: WriteRequest, data: Uint8Array, sendHandle?: StreamHandle): number
+  close(callback?: () => void): void
+  ref(): void
+  unref(): void
+}
+
+/** Any libuv stream handle (a client's TCPWrap): what travels over an IPC pipe. */
+export interface StreamHandle {
+  close(callback?: () => void): void
+  onread: unknown
+  reading?: boolean
+}
+
+export interface WriteRequest {
+  handle: PipeHandle | null
+  oncomplete: (status: number) => void
+  async: boolean
+  buffer: Uint8Array | null
+}
+
+export interface ConnectRequest {
+  oncomplete: (status: number) => void
+}
+
+export interface IpcPipes {
+  /** A new pipe handle: `ipc` for one that sends and receives descriptors. */
+  pipe(kind: 'ipc' | 'server' | 'socket'): PipeHandle
+  connectRequest(): ConnectRequest
+  writeRequest(): WriteRequest
+  /** After a read: its length or a negative libuv error (UV_EOF at the end). */
+  readLength(): number
+  /** After a read: where its bytes start in the ArrayBuffer onread was given. */
+  readOffset(): number
+  /** After writeBuffer: true if the write was queued (completion comes through oncomplete). */
+  lastWriteWasAsync(): boolean
+}
+
+/** libuv's UV_EOF. */
+export const UV_EOF = -4095
+
+type Binding = Record<string, unknown>
+
+function binding(name: string): Binding | null {
+  const get = (process as unknown as { binding?: (name: string) => unknown }).binding
+  if (typeof get !== 'function') return null
+  try {
+    return get.call(process, name) as Binding
+  } catch {
+    return null
+  }
+}
+
+let loaded: IpcPipes | string | undefined
+
+/** Node's IPC pipes, or why they cannot be used in this Node (a sentence for the log). */
+export function loadIpcPipes(): IpcPipes | string {
+  if (loaded === undefined) loaded = load()
+  return loaded
+}
+
+function load(): IpcPipes | string {
+  const why = (what: string) => `Node ${process.version} lacks ${what}; fd handoffs go through the cluster parent`
+  const pipeWrap = binding('pipe_wrap')
+  const streamWrap = binding('stream_wrap')
+  if (!pipeWrap || !streamWrap) return why("process.binding('pipe_wrap') or ('stream_wrap')")
+  const Pipe = pipeWrap.Pipe as (new (type: number) => PipeHandle) | undefined
+  const PipeConnectWrap = pipeWrap.PipeConnectWrap as (new () => ConnectRequest) | undefined
+  const constants = pipeWrap.constants as { IPC?: number; SERVER?: number; SOCKET?: number } | undefined
+  const WriteWrap = streamWrap.WriteWrap as (new () => WriteRequest) | undefined
+  const state = streamWrap.streamBaseState as Int32Array | undefined
+  const kReadBytesOrError = streamWrap.kReadBytesOrError as number | undefined
+  const kArrayBufferOffset = streamWrap.kArrayBufferOffset as number | undefined
+  const kLastWriteWasAsync = streamWrap.kLastWriteWasAsync as number | undefined
+  if (typeof Pipe !== 'function' || typeof PipeConnectWrap !== 'function' || typeof WriteWrap !== 'function') return why('Pipe, PipeConnectWrap or WriteWrap')
+  if (typeof constants?.IPC !== 'number' || typeof constants.SERVER !== 'number' || typeof constants.SOCKET !== 'number') return why('pipe_wrap.constants')
+  if (!(state instanceof Int32Array) || typeof kReadBytesOrError !== 'number' || typeof kArrayBufferOffset !== 'number' || typeof kLastWriteWasAsync !== 'number') {
+    return why('stream_wrap.streamBaseState')
+  }
+  for (const method of ['open', 'bind', 'listen', 'connect', 'readStart', 'readStop', 'writeBuffer', 'close']) {
+    if (typeof (Pipe.prototype as unknown as Record<string, unknown>)[method] !== 'function') return why(`Pipe.prototype.${method}`)
+  }
+  const types = { ipc: constants.IPC, server: constants.SERVER, socket: constants.SOCKET }
+  return {
+    pipe: (kind) => new Pipe(types[kind]),
+    connectRequest: () => new PipeConnectWrap(),
+    writeRequest: () => new WriteWrap(),
+    readLength: () => state[kReadBytesOrError],
+    readOffset: () => state[kArrayBufferOffset],
+    lastWriteWasAsync: () => state[kLastWriteWasAsync] !== 0,
+  }
+}
