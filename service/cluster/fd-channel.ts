@@ -19,8 +19,8 @@
 
 import net from 'node:net'
 import type { HandoffRoute } from '../node/credential.js'
-import { encodeFrame, FRAME_ACK, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
-import { loadIpcPipes, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
+import { encodeFrame, encodePass, FRAME_ACK, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
+import { loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
 
 export const DEFAULT_ACK_TIMEOUT_MS = 5000
 /** Bytes queued on a channel past which passes take another route (the sibling is not reading). */
@@ -60,6 +60,12 @@ function takeHandle(socket: net.Socket): StreamHandle | null {
   // Without a handle, destroy only settles the socket's own state (timers, the server's count).
   socket.destroy()
   return handle
+}
+
+/** The client a TCP handle is connected to, as `address:port` ('' if it cannot be told). */
+function peerOf(handle: StreamHandle): string {
+  const out: { address?: string; port?: number } = {}
+  return handle.getpeername?.(out) === 0 ? `${out.address}:${out.port}` : ''
 }
 
 /** A net.Socket on a client handle that came over a channel (or back from one). */
@@ -118,8 +124,14 @@ class SiblingChannel {
   pass(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
     const handle = takeHandle(socket)
     if (!handle) return // the client went away meanwhile: nothing to pass
+    // The receiver checks the descriptor against this address before it takes the client.
+    const client = peerOf(handle)
+    if (client === '') {
+      handle.close() // no longer connected: nothing to serve
+      return
+    }
     const seq = this.nextSeq++
-    if (!this.write(encodeFrame(FRAME_PASS, seq, route, bytes), handle)) {
+    if (!this.write(encodePass(seq, route, client, bytes), handle)) {
       this.owner.takeBack(handle, bytes)
       return
     }
@@ -158,7 +170,9 @@ class SiblingChannel {
     const nread = pipes.readLength()
     if (!arrayBuffer || nread < 0) {
       received?.close()
-      this.close(nread === UV_EOF ? CLOSED_BY_SIBLING : `read failed (libuv error ${nread})`, true)
+      // The end, or a reset (the sibling died with frames of ours unread): either way, after
+      // every byte it sent, ACKs included, has been read.
+      this.close(nread === UV_EOF || nread === UV_ECONNRESET ? CLOSED_BY_SIBLING : `read failed (libuv error ${nread})`, true)
       return
     }
     let frames: Frame<StreamHandle>[]
@@ -185,6 +199,12 @@ class SiblingChannel {
         this.up = true
         this.owner.channelUp()
       } else if (frame.kind === FRAME_PASS) {
+        if (frame.handle && peerOf(frame.handle) !== frame.client) {
+          // Not the client this frame is for (or one gone already): the sender keeps and serves its own.
+          this.owner.log(`channel to node ${this.peer}: a descriptor for ${peerOf(frame.handle) || 'a closed connection'} came with the pass of ${frame.client}: refused`)
+          frame.handle.close()
+          frame.handle = null
+        }
         replies.push(encodeFrame(frame.handle ? FRAME_ACK : FRAME_NACK, frame.seq))
         if (frame.handle) adopted.push(frame)
       } else {

@@ -15,6 +15,8 @@
 // checks every member used and says what is missing, so that a Node without them falls back
 // to the route through the `l7 cluster` parent instead of failing at the first handoff.
 
+import { constants } from 'node:os'
+
 /** A libuv pipe handle (PipeWrap), as far as this module uses it. */
 export interface PipeHandle {
   readonly fd: number
@@ -40,6 +42,8 @@ export interface StreamHandle {
   close(callback?: () => void): void
   onread: unknown
   reading?: boolean
+  /** TCP handles: the client's address, into `out`; 0 or a libuv error. */
+  getpeername?(out: { address?: string; port?: number }): number
 }
 
 export interface WriteRequest {
@@ -68,6 +72,8 @@ export interface IpcPipes {
 
 /** libuv's UV_EOF. */
 export const UV_EOF = -4095
+/** libuv's UV_ECONNRESET (on Unix, minus the errno): a peer that closed with bytes of ours unread. */
+export const UV_ECONNRESET = -constants.errno.ECONNRESET
 
 type Binding = Record<string, unknown>
 
