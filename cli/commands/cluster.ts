@@ -38,7 +38,7 @@ export default class Cluster extends L7Command {
     }),
     'cache-mb': cacheMbFlag(32),
     disk: diskFlag,
-    handoff: Flags.string({ description: 'handoff mechanism: relay over keep-alive pools, or fd (pass the client socket)', default: 'relay', options: ['relay', 'fd'] }),
+    handoff: Flags.string({ description: 'handoff mechanism: relay (the request over a persistent connection to the peer), or fd (the client socket passed straight to the sibling node process, over a Unix socket per pair of nodes)', default: 'relay', options: ['relay', 'fd'] }),
     token: Flags.string({ description: 'cluster token (default: random)', env: 'L7_TOKEN' }),
     restart: Flags.string({ description: 'restart a child that dies with a signal or a non-zero exit code (backoff 250ms doubling to 10s), or not', default: 'on-failure', options: ['on-failure', 'no'] }),
     admin: Flags.integer({ description: "admin ports: the dispatcher's admin listener (loopback) on this port, node i's on port+1+i (default 0: ephemeral ports)", default: 0, min: 0, max: 65535 }),

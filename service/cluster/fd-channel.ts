@@ -19,7 +19,7 @@
 
 import net from 'node:net'
 import type { HandoffRoute } from '../node/credential.js'
-import { encodeFrame, encodePass, FRAME_ACK, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
+import { encodeFrame, encodePass, FRAME_ACK, FRAME_HEADER_BYTES, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
 import { loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
 
 export const DEFAULT_ACK_TIMEOUT_MS = 5000
@@ -62,18 +62,14 @@ function takeHandle(socket: net.Socket): StreamHandle | null {
   return handle
 }
 
-/** The client a TCP handle is connected to, as `address:port` ('' if it cannot be told). */
-function peerOf(handle: StreamHandle): string {
-  const out: { address?: string; port?: number } = {}
-  return handle.getpeername?.(out) === 0 ? `${out.address}:${out.port}` : ''
-}
-
 /** A net.Socket on a client handle that came over a channel (or back from one). */
 function clientSocket(handle: StreamHandle): net.Socket {
   // front.ts stopReading stopped the handle without clearing this flag; net.Socket would then
   // never start reading it again.
   handle.reading = false
-  return new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts)
+  // noDelay: the sending node's listener set TCP_NODELAY (node.ts), and a socket option belongs
+  // to the socket, not the descriptor; saying so spares the front end a setsockopt per client.
+  return new net.Socket({ handle, readable: true, writable: true, noDelay: true } as net.SocketConstructorOpts)
 }
 
 /** Sends FIN to a client whose handle this process holds, then lets go of the handle. */
@@ -100,6 +96,9 @@ class SiblingChannel {
   private nextSeq = 1
   private readonly unacked = new Map<number, Unacked>()
   private ackTimer: NodeJS.Timeout | null = null
+  /** PASS frames read in this turn of the event loop, answered together (answer()). */
+  private arrived: Frame<StreamHandle>[] = []
+  private answerScheduled = false
 
   constructor(
     readonly peer: number,
@@ -124,14 +123,8 @@ class SiblingChannel {
   pass(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
     const handle = takeHandle(socket)
     if (!handle) return // the client went away meanwhile: nothing to pass
-    // The receiver checks the descriptor against this address before it takes the client.
-    const client = peerOf(handle)
-    if (client === '') {
-      handle.close() // no longer connected: nothing to serve
-      return
-    }
     const seq = this.nextSeq++
-    if (!this.write(encodePass(seq, route, client, bytes), handle)) {
+    if (!this.write(encodePass(seq, route, bytes), handle)) {
       this.owner.takeBack(handle, bytes)
       return
     }
@@ -186,9 +179,6 @@ class SiblingChannel {
       this.close(`broken frame from node ${this.peer}: ${err.message}`, true)
       return
     }
-    // Answer every PASS first, then take the clients: the ACK leaves before any response can.
-    const replies: Buffer[] = []
-    const adopted: Frame<StreamHandle>[] = []
     for (const frame of frames) {
       if (frame.kind === FRAME_HELLO) {
         if (frame.seq !== this.peer) {
@@ -199,14 +189,11 @@ class SiblingChannel {
         this.up = true
         this.owner.channelUp()
       } else if (frame.kind === FRAME_PASS) {
-        if (frame.handle && peerOf(frame.handle) !== frame.client) {
-          // Not the client this frame is for (or one gone already): the sender keeps and serves its own.
-          this.owner.log(`channel to node ${this.peer}: a descriptor for ${peerOf(frame.handle) || 'a closed connection'} came with the pass of ${frame.client}: refused`)
-          frame.handle.close()
-          frame.handle = null
+        this.arrived.push(frame)
+        if (!this.answerScheduled) {
+          this.answerScheduled = true
+          setImmediate(() => this.answer())
         }
-        replies.push(encodeFrame(frame.handle ? FRAME_ACK : FRAME_NACK, frame.seq))
-        if (frame.handle) adopted.push(frame)
       } else {
         const pass = this.unacked.get(frame.seq)
         if (!pass) continue
@@ -216,15 +203,33 @@ class SiblingChannel {
         else this.owner.takeBack(pass.handle, pass.bytes)
       }
     }
-    if (replies.length > 0 && !this.write(replies.length === 1 ? replies[0] : Buffer.concat(replies))) {
-      // The sibling will not see these ACKs: it keeps and serves the clients (the channel has ended).
-      for (const frame of adopted) frame.handle!.close()
+  }
+
+  /**
+   * Answers the PASS frames of this turn of the event loop in one write (each arrives in a
+   * read of its own: the kernel ends a read with the descriptor), then takes their clients:
+   * the ACK leaves before any response can.
+   */
+  private answer(): void {
+    this.answerScheduled = false
+    const arrived = this.arrived
+    this.arrived = []
+    if (this.closed) {
+      // No ACK will reach the sender: it keeps (and serves) these clients.
+      for (const frame of arrived) frame.handle?.close()
       return
     }
-    for (const frame of adopted) {
+    const replies = Buffer.allocUnsafe(arrived.length * FRAME_HEADER_BYTES)
+    arrived.forEach((frame, i) => replies.set(encodeFrame(frame.handle ? FRAME_ACK : FRAME_NACK, frame.seq), i * FRAME_HEADER_BYTES))
+    if (!this.write(replies)) {
+      for (const frame of arrived) frame.handle?.close()
+      return
+    }
+    for (const frame of arrived) {
+      if (!frame.handle) continue
       this.owner.stats.received++
-      // The payload is a view of this read's buffer: copy it so the client keeps only its bytes.
-      this.owner.adopt(clientSocket(frame.handle!), Buffer.from(frame.payload), frame.route)
+      // The payload is a view of the read it came in (a buffer of that read's size).
+      this.owner.adopt(clientSocket(frame.handle), frame.payload, frame.route)
     }
   }
 

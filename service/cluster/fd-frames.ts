@@ -6,10 +6,9 @@
 //   u32 length of what follows | u8 kind | u8 route | u32 seq | payload
 //
 //   HELLO  seq = the sender's node id; sent once, when the channel opens
-//   PASS   seq = the pass's number on this channel, route = dispatched|fallback, payload = the
-//          client's address (u8 length, then `address:port`, latin1) and every byte read from
-//          the client and not yet answered; the client's descriptor is sent with the frame's
-//          first byte
+//   PASS   seq = the pass's number on this channel, route = dispatched|fallback, payload = every
+//          byte read from the client and not yet answered; the client's descriptor is sent with
+//          the frame's first byte
 //   ACK    seq of a PASS whose descriptor arrived (the receiver has taken the client)
 //   NACK   seq of a PASS whose descriptor did not arrive (the sender keeps the client)
 //
@@ -19,9 +18,9 @@
 // unix_stream_read_generic). So the descriptor received with a read belongs to the PASS frame
 // that starts within that read's bytes. The decoder keeps the byte range each descriptor came
 // with and gives a PASS frame the descriptor whose range holds the frame's first byte: a frame
-// whose descriptor went missing (MSG_CTRUNC) gets none. The receiver still checks that the
-// descriptor is the client the frame names (its peer address): a mismatch, which these rules
-// say cannot happen, is refused rather than served to the wrong client.
+// whose descriptor went missing (MSG_CTRUNC) gets none (the receiver answers NACK and the
+// sender serves that client itself). The channel spec passes many clients at once and checks
+// each gets its own bytes back.
 
 import type { HandoffRoute } from '../node/credential.js'
 
@@ -42,8 +41,6 @@ export interface Frame<H> {
   kind: FrameKind
   route: HandoffRoute
   seq: number
-  /** PASS only: the client's address as the sender saw it (`address:port`). */
-  client: string
   /** PASS only: the client's bytes. */
   payload: Buffer
   /** PASS only: the descriptor that came with the frame, or null if it did not arrive. */
@@ -66,13 +63,9 @@ export function encodeFrame(kind: typeof FRAME_HELLO | typeof FRAME_ACK | typeof
   return header(kind, seq, 'dispatched', 0)
 }
 
-export function encodePass(seq: number, route: HandoffRoute, client: string, bytes: Uint8Array): Buffer {
-  const clientLength = Buffer.byteLength(client, 'latin1')
-  if (clientLength > 255) throw new RangeError(`client address too long: ${client}`)
-  const frame = header(FRAME_PASS, seq, route, 1 + clientLength + bytes.length)
-  frame[FRAME_HEADER_BYTES] = clientLength
-  frame.write(client, FRAME_HEADER_BYTES + 1, 'latin1')
-  frame.set(bytes, FRAME_HEADER_BYTES + 1 + clientLength)
+export function encodePass(seq: number, route: HandoffRoute, bytes: Uint8Array): Buffer {
+  const frame = header(FRAME_PASS, seq, route, bytes.length)
+  frame.set(bytes, FRAME_HEADER_BYTES)
   return frame
 }
 
@@ -108,20 +101,15 @@ export class FrameDecoder<H> {
       const route = ROUTES[bytes[5]]
       if (route === undefined) throw new FrameError(`unknown route ${bytes[5]}`)
       let frameHandle: H | null = null
-      let client = ''
-      let payload = bytes.subarray(FRAME_HEADER_BYTES, 4 + length)
+      const payload = bytes.subarray(FRAME_HEADER_BYTES, 4 + length)
       if (kind === FRAME_PASS) {
-        const clientLength = payload.length > 0 ? payload[0] : -1
-        if (clientLength < 0 || 1 + clientLength > payload.length) throw new FrameError('PASS frame without a client address')
-        client = payload.toString('latin1', 1, 1 + clientLength)
-        payload = payload.subarray(1 + clientLength)
         // Descriptors that came before this frame's first byte matched no frame.
         while (this.handles.length > 0 && this.handles[0].end <= offset) orphans.push(this.handles.shift()!.handle)
         if (this.handles.length > 0 && this.handles[0].start <= offset) frameHandle = this.handles.shift()!.handle
       } else if (payload.length > 0) {
         throw new FrameError(`frame kind ${kind} with a payload`)
       }
-      frames.push({ kind: kind as FrameKind, route, seq: bytes.readUInt32BE(6), client, payload, handle: frameHandle })
+      frames.push({ kind: kind as FrameKind, route, seq: bytes.readUInt32BE(6), payload, handle: frameHandle })
       bytes = bytes.subarray(4 + length)
       offset += 4 + length
     }

@@ -42,8 +42,6 @@ export interface StreamHandle {
   close(callback?: () => void): void
   onread: unknown
   reading?: boolean
-  /** TCP handles: the client's address, into `out`; 0 or a libuv error. */
-  getpeername?(out: { address?: string; port?: number }): number
 }
 
 export interface WriteRequest {
