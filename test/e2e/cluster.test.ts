@@ -180,6 +180,14 @@ test('requests for one URL sent to every node are served by the node the policy 
         assert.is(res.headers['x-l7-node'], String(owner[f]))
       })
     }
+    // Files of every size, pipelined in separate segments: byte for byte whichever way each
+    // request goes (a pass, or the relay while a large response is still being written).
+    const sized = SIZES.map((size) => `/${size}.bin`)
+    for (const via of chbl.nodes) {
+      const pipelined = await pipelinedSegments(portOf(via), sized.map((p) => get(p, '', '1.1')), 1)
+      assert.is(pipelined.length, SIZES.length)
+      pipelined.forEach((res, i) => assert.ok(res.body.equals(fileBytes(SIZES[i])), `${sized[i]} pipelined via ${via}`))
+    }
     // Every socket went straight from node to node over their channels, none through the parent.
     let direct = 0
     for (const admin of chbl.admin) {
