@@ -364,12 +364,12 @@ export class SiblingChannels {
     return true
   }
 
-  /** Resolves when every peer listed has said HELLO, or after timeoutMs, with the peers not up. */
+  /** Resolves when every peer listed has said HELLO (or the channels are closed, or timeoutMs has passed) with the peers not up. */
   whenUp(peers: number[], timeoutMs: number): Promise<number[]> {
     const missing = () => peers.filter((p) => !this.channels.get(p)?.up)
     return new Promise((resolve) => {
       const check = () => {
-        if (missing().length > 0) return
+        if (missing().length > 0 && !this.stopped) return
         done()
       }
       const done = () => {
@@ -381,11 +381,6 @@ export class SiblingChannels {
       this.upWaiters.add(check)
       check()
     })
-  }
-
-  /** Peers with a channel up. */
-  upPeers(): number[] {
-    return [...this.channels.values()].filter((c) => c.up && !c.closed).map((c) => c.peer)
   }
 
   /** Stops: every channel ends; clients passed and not yet acknowledged are served here if this node still can. */

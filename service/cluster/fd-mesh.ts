@@ -78,13 +78,13 @@ export class FdMesh {
           for (let b = a + 1; b < ids.length; b++) {
             const accepted = this.accept(server, `a pair for nodes ${ids[a]} and ${ids[b]}`)
             const connected = this.connect(path)
-            const [server_end, client_end] = await Promise.all([accepted, connected]).catch(async (err) => {
+            const [acceptedEnd, connectedEnd] = await Promise.all([accepted, connected]).catch(async (err) => {
               // Whichever end was made is closed.
               for (const p of [accepted, connected]) (await p.catch(() => null))?.close()
               throw err
             })
-            ends.get(ids[a])!.push({ peer: ids[b], handle: server_end })
-            ends.get(ids[b])!.push({ peer: ids[a], handle: client_end })
+            ends.get(ids[a])!.push({ peer: ids[b], handle: acceptedEnd })
+            ends.get(ids[b])!.push({ peer: ids[a], handle: connectedEnd })
           }
         }
       } catch (err) {
