@@ -63,6 +63,11 @@ export interface ClusterOptions {
   token?: string
   /** false = no dispatcher: nodes route by chbl over the static membership. */
   dispatcher?: boolean
+  /**
+   * With handoff fd: false = no direct channels between the nodes, every socket goes through this
+   * process (the route otherwise used only where a channel is not up; specs, comparisons).
+   */
+  fdChannels?: boolean
   /** Benchmarks only: every node sends every request to this node (measures handoff cost). */
   forwardAllTo?: number
   /** Node options added for the node processes only, e.g. --cpu-prof (they inherit this process's too). */
@@ -180,7 +185,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const frontAddress = options.front === undefined ? null : parseListen(options.front, '--front')
   // handoff fd: the nodes' direct channels (without the bindings they need, the parent relays every handoff).
   let mesh: FdMesh | null = null
-  if (options.handoff === 'fd') {
+  if (options.handoff === 'fd' && options.fdChannels !== false) {
     const made = FdMesh.create({ log: (message) => log('fd-channels', { message }) })
     if (typeof made === 'string') log('fd-channels', { message: made })
     else mesh = made

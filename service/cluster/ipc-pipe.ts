@@ -75,28 +75,33 @@ export const UV_ECONNRESET = -constants.errno.ECONNRESET
 
 type Binding = Record<string, unknown>
 
-function binding(name: string): Binding | null {
+/** Node's own `process.binding` (undefined where a Node has dropped it). */
+function processBinding(name: string): unknown {
   const get = (process as unknown as { binding?: (name: string) => unknown }).binding
-  if (typeof get !== 'function') return null
-  try {
-    return get.call(process, name) as Binding
-  } catch {
-    return null
-  }
+  return typeof get === 'function' ? get.call(process, name) : undefined
 }
 
 let loaded: IpcPipes | string | undefined
 
 /** Node's IPC pipes, or why they cannot be used in this Node (a sentence for the log). */
 export function loadIpcPipes(): IpcPipes | string {
-  if (loaded === undefined) loaded = load()
+  if (loaded === undefined) loaded = ipcPipesFrom(processBinding)
   return loaded
 }
 
-function load(): IpcPipes | string {
+/** The IPC pipes from `binding` (process.binding, or a stand-in in specs), or what is missing. */
+export function ipcPipesFrom(binding: (name: string) => unknown): IpcPipes | string {
   const why = (what: string) => `Node ${process.version} lacks ${what}; fd handoffs go through the cluster parent`
-  const pipeWrap = binding('pipe_wrap')
-  const streamWrap = binding('stream_wrap')
+  const get = (name: string): Binding | null => {
+    try {
+      const b = binding(name)
+      return b !== null && typeof b === 'object' ? (b as Binding) : null
+    } catch {
+      return null // for example --throw-deprecation, or a binding no longer allowed
+    }
+  }
+  const pipeWrap = get('pipe_wrap')
+  const streamWrap = get('stream_wrap')
   if (!pipeWrap || !streamWrap) return why("process.binding('pipe_wrap') or ('stream_wrap')")
   const Pipe = pipeWrap.Pipe as (new (type: number) => PipeHandle) | undefined
   const PipeConnectWrap = pipeWrap.PipeConnectWrap as (new () => ConnectRequest) | undefined

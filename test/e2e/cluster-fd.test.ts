@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCluster, type RunningCluster } from '../../service/cluster/cluster.js'
-import { get, rawExchange } from '../../service/node/testing.js'
+import { get, pipelinedSegments, rawExchange } from '../../service/node/testing.js'
 
 let root = ''
 let cluster: RunningCluster
@@ -97,6 +97,30 @@ test('the restarted node gets direct channels to every sibling: nothing goes thr
   const siblingAfter = [await viaSibling(0), await viaSibling(1), await viaSibling(2)]
   assert.ok(siblingAfter[2] > 0, 'node 2 passed clients straight to its siblings')
   assert.ok(siblingAfter[0] + siblingAfter[1] > siblingBefore[0] + siblingBefore[1], 'the others passed clients straight on')
+})
+
+test('without direct channels every socket goes through the parent, and still nothing is lost or misplaced', async () => {
+  const viaParentOnly = await startCluster({ nodes: 3, port: 0, policy: 'chbl', docroot: root, handoff: 'fd', fdChannels: false, log: () => {} })
+  try {
+    for (const gap of [0, 2]) {
+      const responses = await pipelinedSegments(
+        portOf(viaParentOnly.nodes[0]),
+        Array.from({ length: FILES }, (_, f) => get(`/f${f}.txt`, '', '1.1')),
+        gap,
+      )
+      assert.is(responses.length, FILES)
+      responses.forEach((res, f) => assert.is(res.body.toString(), body(f), `/f${f}.txt, gap ${gap} ms`))
+    }
+    let parent = 0
+    for (const admin of viaParentOnly.admin) {
+      const text = await (await fetch(`${admin}/metrics`)).text()
+      assert.match(text, /l7_node_fd_passes_total\{node="\d",via="sibling"\} 0\n/)
+      parent += Number(/l7_node_fd_passes_total\{node="\d",via="parent"\} (\d+)/.exec(text)![1])
+    }
+    assert.ok(parent > 0, `${parent} passes through the parent`)
+  } finally {
+    await viaParentOnly.close()
+  }
 })
 
 test.run()
