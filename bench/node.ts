@@ -1,6 +1,7 @@
 // `l7 bench node`: one l7 node (policy local, cache warm, no dispatcher) against nginx
 // (one worker) on the same document root, both driven by wrk in the same run; then the cost
-// of a handoff: a relayed request and a passed socket (fd) against a local serve.
+// of a handoff: a relayed request and a passed socket (fd: straight to the sibling, and through
+// the cluster parent as where no direct channel is up) against a local serve.
 // Figures, not assertions: the machine may be shared, so only ratios within one run count.
 
 import { spawn } from 'node:child_process'
@@ -114,14 +115,19 @@ export async function runNodeBench(options: NodeBenchOptions = {}): Promise<Node
       const path = `/${size}.bin`
       const short = { ...settings, duration: Math.max(2, Math.ceil(settings.duration / 2)) }
       // Node 0 sends everything to node 1; requests sent to node 1 itself are its local serves.
-      for (const mechanism of ['relay', 'fd'] as const) {
-        const cluster = await startCluster({ nodes: 2, port: 0, docroot, dispatcher: false, forwardAllTo: 1, handoff: mechanism })
+      const mechanisms = [
+        { name: 'relay', handoff: 'relay', fdChannels: true },
+        { name: 'fd', handoff: 'fd', fdChannels: true },
+        { name: 'fd via parent', handoff: 'fd', fdChannels: false },
+      ] as const
+      for (const { name: mechanism, handoff, fdChannels } of mechanisms) {
+        const cluster = await startCluster({ nodes: 2, port: 0, docroot, dispatcher: false, forwardAllTo: 1, handoff, fdChannels })
         try {
           const local = Number(new URL(cluster.nodes[1]).port)
           const front = Number(new URL(cluster.nodes[0]).port)
           await warm(local, path)
           await warm(front, path)
-          const modes = mechanism === 'relay' ? (['keep-alive', 'close'] as const) : (['close'] as const)
+          const modes = handoff === 'relay' ? (['keep-alive', 'close'] as const) : (['close'] as const)
           for (const connection of modes) {
             const close = connection === 'close'
             log(`wrk ${short.duration}s ${size} B, connection ${connection}: local serve, then ${mechanism} handoff`)
@@ -159,10 +165,10 @@ export function formatNodeBench(r: NodeBenchResult): string {
   }
   if (r.handoff) {
     lines.push('handoff cost (2 nodes, every request sent on to the other node; 1 KB file)')
-    lines.push('  mechanism        connection     req/s   vs local   mean ms  errors')
+    lines.push('  mechanism              connection     req/s   vs local   mean ms  errors')
     for (const row of r.handoff) {
       lines.push(
-        `  ${row.name.padEnd(16)} ${row.connection.padEnd(10)} ${f(row.figures.requestsPerSec)}   ${row.vsLocal.toFixed(2).padStart(7)}  ${row.figures.latencyMeanMs.toFixed(2).padStart(8)}  ${row.figures.errors}`,
+        `  ${row.name.padEnd(22)} ${row.connection.padEnd(10)} ${f(row.figures.requestsPerSec)}   ${row.vsLocal.toFixed(2).padStart(7)}  ${row.figures.latencyMeanMs.toFixed(2).padStart(8)}  ${row.figures.errors}`,
       )
     }
   }
