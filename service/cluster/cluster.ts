@@ -266,7 +266,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     Object.assign(sup.entry, { url: ready.url, port: ready.port, adminPort: ready.adminPort })
     sup.config = { ...sup.config, port: ready.port, adminPort: ready.adminPort ?? 0 }
     if (sup.entry.role === 'node') await joinFront(proc, sup.what)
+    // A node restarted without a dispatcher learns its peers as its first run did.
+    if (sup.entry.role === 'node' && !withDispatcher && supervising) sendStaticPeers(sup.entry)
     for (const wake of readyWaiters) wake()
+  }
+
+  /** Without a dispatcher: every node's address, for `node` to route by chbl over (ports never change). */
+  function sendStaticPeers(node: ClusterChild): void {
+    const peers: Record<number, string> = {}
+    for (const n of nodesById.values()) peers[n.id] = n.url.replace('http://', '')
+    if (node.process.connected) node.process.send({ type: 'peers', peers } satisfies ParentMessage)
   }
 
   function onChildExit(sup: Supervised, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -415,11 +424,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   supervising = true
 
   // Static membership for nodes without a dispatcher (with one, membership comes from it).
-  if (!withDispatcher) {
-    const peers: Record<number, string> = {}
-    for (const n of nodesById.values()) peers[n.id] = n.url.replace('http://', '')
-    for (const n of nodesById.values()) n.process.send({ type: 'peers', peers } satisfies ParentMessage)
-  }
+  if (!withDispatcher) for (const n of nodesById.values()) sendStaticPeers(n)
 
   const nodes = [...nodesById.values()].sort((a, b) => a.id - b.id)
   const dispatcherEntry = dispatcherSup?.entry ?? null

@@ -52,4 +52,23 @@ test('a node killed mid-run: requests to the others are still answered', async (
   }
 })
 
+test('a node restarted without a dispatcher learns its peers again and hands off as before', async () => {
+  const c = await startCluster({ nodes: 3, port: 0, files: 60, dispatcher: false, restart: 'on-failure', cacheBytes: 4 << 20, log: () => {} })
+  try {
+    const back = c.waitRestarted('node', 0)
+    await c.killNode(0)
+    await back
+    const servedBy = new Set<string>()
+    for (let f = 0; f < 30; f++) {
+      const [res] = await rawExchange(portOf(c.nodes[0]), get(`/${f}.txt`))
+      assert.is(res.status, 200, `file ${f}`)
+      servedBy.add(res.headers['x-l7-node'])
+    }
+    // Alone (no peers), node 0 would serve every file itself.
+    assert.is(servedBy.size, 3, `served by ${[...servedBy].join(', ')}`)
+  } finally {
+    await c.close()
+  }
+})
+
 test.run()
