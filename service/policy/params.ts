@@ -9,6 +9,8 @@ export const MAX_NODES = 64
 export const MAX_TARGET_CAPACITY = 1 << 23
 export const MAX_BATCH = 1 << 20
 export const MAX_WEIGHT = 65535
+/** Longest reuse window (ms): longer, and the dispatcher would hardly be asked at all. */
+export const MAX_REUSE_MS = 60_000
 /** Open-addressing probe window: a target lives in one of these slots after its home slot. */
 export const PROBE_WINDOW = 8
 
@@ -63,6 +65,8 @@ export function resolveParams(partial: Partial<PolicyParams> = {}): PolicyParams
   }
   integerIn('balanceFactorPercent', p.balanceFactorPercent, 101, 10000)
   integerIn('ringPointsPerNode', p.ringPointsPerNode, 1, 1000)
+  if (typeof p.reuseMs !== 'number' || !Number.isFinite(p.reuseMs) || p.reuseMs < 0 || p.reuseMs > MAX_REUSE_MS)
+    throw new InvalidArgumentError(`reuseMs must be a number from 0 to ${MAX_REUSE_MS}, got ${p.reuseMs}`)
   return p
 }
 

@@ -63,6 +63,16 @@ export interface PolicyParams {
   balanceFactorPercent: number
   /** CHBL: points on the ring per unit of weight. */
   ringPointsPerNode: number
+  /**
+   * Ours, not the seed's (off by default; service/node/README.md, "Reusing a recent
+   * assignment"): for this many milliseconds after the dispatcher answers which node serves a
+   * target, the node that asked sends further requests for that target to the same node
+   * without asking again. Saves a dispatcher round trip per reused request; the dispatcher
+   * then neither decides nor counts them, so it changes the policy's decisions (locality and
+   * balance: `l7 simulate --param reuseMs=N`). 0 = ask every time, as the seed and every policy
+   * here do. Node side only: the schedulers (TypeScript and Wasm) ignore it.
+   */
+  reuseMs: number
 }
 
 /** One batch of assignment requests, written by the caller, read by decide(). */
@@ -173,6 +183,8 @@ export const DEFAULT_PARAMS: Readonly<PolicyParams> = Object.freeze({
   balanceFactorPercent: 125,
   /** Ours: 100 ring points per node (HAProxy uses weight-scaled points; Envoy 1024 total by default). */
   ringPointsPerNode: 100,
+  /** Ours, not the seed's: 0 = off, every request the node does not serve by DS's node half asks the dispatcher. */
+  reuseMs: 0,
 })
 
 /**

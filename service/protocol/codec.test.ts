@@ -38,7 +38,7 @@ const members = [
   { id: 5, address: 'nœud-5.local:80', weight: 3, up: false },
   { id: 63, address: '', weight: 1, up: true },
 ]
-const params: PolicyParams = { ...DEFAULT_PARAMS, tLow: 30, hotThreshold: 150.5, rateEstimator: 'window', costTies: 'id', ownerUpdate: 'never', localRate: 'served' }
+const params: PolicyParams = { ...DEFAULT_PARAMS, tLow: 30, hotThreshold: 150.5, rateEstimator: 'window', costTies: 'id', ownerUpdate: 'never', localRate: 'served', reuseMs: 2.5 }
 
 test('HELLO round trip', () => {
   roundTrip({ type: 1, nodeId: 7, weight: 2, load: -1, address: '127.0.0.1:9000', token: 's3cret' })
@@ -128,7 +128,8 @@ test('validation: short, bad magic, bad version, bad type, counts over limit, wr
   }
   assert.is(code(hello.subarray(0, 5)), 'L7_PROTOCOL_SHORT_FRAME')
   assert.is(code(mutate(0, 0)), 'L7_PROTOCOL_BAD_MAGIC')
-  assert.is(code(mutate(2, 2)), 'L7_PROTOCOL_BAD_VERSION')
+  assert.is(code(mutate(2, 1)), 'L7_PROTOCOL_BAD_VERSION', 'version 1 (WELCOME without reuseMs)')
+  assert.is(code(mutate(2, 3)), 'L7_PROTOCOL_BAD_VERSION')
   assert.is(code(mutate(3, 99)), 'L7_PROTOCOL_BAD_TYPE')
   assert.is(code(mutate(7, 0x7f)), 'L7_PROTOCOL_LIMIT')
   assert.is(code(hello.subarray(0, hello.length - 1)), 'L7_PROTOCOL_BAD_LENGTH')

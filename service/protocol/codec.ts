@@ -7,7 +7,8 @@ import { ProtocolError } from '../core/errors.js'
 import { POLICY_NAMES, type PolicyName, type PolicyParams, type RateEstimator } from '../policy/types.js'
 
 export const MAGIC = 0x374c
-export const VERSION = 1
+// 2: WELCOME carries a 16th policy parameter, reuseMs (its head grew from 132 to 140 bytes).
+export const VERSION = 2
 export const HEADER_BYTES = 12
 export const MAX_FRAME_BYTES = 1 << 20
 
@@ -61,6 +62,7 @@ export const PARAM_KEYS = [
   'unitTimeUs',
   'balanceFactorPercent',
   'ringPointsPerNode',
+  'reuseMs',
 ] as const satisfies readonly (keyof PolicyParams)[]
 
 export const MembershipEvent = { up: 1, down: 2, weight: 3 } as const
@@ -149,7 +151,7 @@ interface Layout {
 }
 const LAYOUTS: Record<MessageTypeCode, Layout> = {
   1: { fixed: 16, unitA: 1, unitB: 1, limitA: 255, limitB: 1024 },
-  2: { fixed: 132, unitA: 12, unitB: 1, limitA: 4096, limitB: 1 << 20 },
+  2: { fixed: 140, unitA: 12, unitB: 1, limitA: 4096, limitB: 1 << 20 },
   3: { fixed: 8, unitA: 8, unitB: 8, limitA: 65536, limitB: 65536 },
   4: { fixed: 0, unitA: 8, unitB: 0, limitA: 65536, limitB: 0 },
   5: { fixed: 0, unitA: 8, unitB: 0, limitA: 65536, limitB: 0 },
@@ -336,7 +338,7 @@ function decodeWelcome(view: DataView, a: number, b: number): WelcomeMessage | P
   PARAM_KEYS.forEach((key, i) => {
     ;(params as unknown as Record<string, number>)[key] = view.getFloat64(24 + 8 * i, true)
   })
-  const members = decodeMembers(view, 144, a, b)
+  const members = decodeMembers(view, 152, a, b)
   if (members instanceof ProtocolError) return members
   return {
     type: 2,
@@ -531,7 +533,7 @@ export function encodeMessage(message: Message): Uint8Array {
       const estimatorIndex = RATE_ESTIMATORS.indexOf(message.params.rateEstimator)
       if (policyIndex < 0) throw new RangeError(`unknown policy ${message.policy}`)
       if (estimatorIndex < 0) throw new RangeError(`unknown rate estimator ${message.params.rateEstimator}`)
-      const head = fixed(132, (v) => {
+      const head = fixed(140, (v) => {
         v.setUint32(0, message.nodeId, true)
         v.setUint32(4, message.heartbeatIntervalMs, true)
         v.setUint8(8, policyIndex)
