@@ -10,6 +10,7 @@ export * from './types.js'
 export { hashKey, hashPath as hashPathTs, hashRequestLine as hashRequestLineTs } from './hash.js'
 export { RequestHasher } from './wasm.js'
 export { resolveParams } from './params.js'
+export { RecentAssignments, RECENT_ASSIGNMENT_SLOTS } from './recent-assignments.js'
 
 export type Impl = 'wasm' | 'ts'
 
