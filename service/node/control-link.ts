@@ -68,6 +68,10 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => No
     let policy: PolicyName | null = null
     let localTable: LocalTable | null = null
     let tableKey = ''
+    let reuseMs = 0
+    // Moves on with every WELCOME, membership change and link state change: the router drops
+    // the dispatcher answers it remembered (reuseMs) when it does.
+    let epoch = 0
 
     const applyMembers = (members: Member[]) => {
       const peers: Record<number, string> = {}
@@ -75,7 +79,9 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => No
       host.setPeers(peers)
     }
     client.on('welcome', (welcome) => {
+      epoch++
       policy = welcome.policy
+      reuseMs = welcome.params.reuseMs
       const key = JSON.stringify(welcome.params)
       if (policy === 'ds' && key !== tableKey) {
         localTable?.close()
@@ -85,10 +91,16 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => No
       client.setLoad(host.load())
       applyMembers(welcome.members)
     })
-    client.on('membership', (m) => applyMembers(m.members))
+    client.on('membership', (m) => {
+      epoch++
+      applyMembers(m.members)
+    })
     client.on('error', (err) => host.log(`control client stopped: ${err.message}`))
     // State changes are rare (a few per incident): each is worth a line in the node's log.
-    client.on('state', (state, why) => host.log(`dispatcher link ${state}: ${why}`))
+    client.on('state', (state, why) => {
+      epoch++
+      host.log(`dispatcher link ${state}: ${why}`)
+    })
     // The client sends the node's load with HELLO (so a reconnect resynchronises it) and
     // with heartbeats; keep it current while no assign carries it (fallback, DS local serves).
     const loadTimer = setInterval(() => client.setLoad(host.load()), 200)
@@ -124,6 +136,12 @@ export function createNodeLink(options: NodeLinkOptions): (host: LinkHost) => No
       },
       get localTable() {
         return policy === 'ds' ? localTable : null
+      },
+      get reuseMs() {
+        return reuseMs
+      },
+      get epoch() {
+        return epoch
       },
       ready: (timeoutMs) => Promise.race([first, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]),
       assign: (hash, ownLoad) => client.assign(hash, ownLoad),

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { CREDENTIAL_MAX_AGE_MS, CREDENTIAL_MAX_SKEW_MS, ReplayGuard, signHandoff, verifyHandoff } from './credential.js'
+import { CREDENTIAL_MAX_AGE_MS, CREDENTIAL_MAX_SKEW_MS, ReplayGuard, handoffDecision, signHandoff, verifyDecision, verifyHandoff } from './credential.js'
 
 const T = 1_800_000_000_000
 
@@ -18,6 +18,19 @@ test('a credential is accepted once for its node and request; a replay, another 
   // Two signatures of the same request are two credentials.
   const again = signHandoff('tok', 2, 'fallback', 'GET', '/a', T)
   assert.is(verifyHandoff('tok', again, 2, 'GET', '/a', T, guard), 'fallback')
+})
+
+test('every route travels in both forms, the reused one (reuseMs) included; the route is under the MAC', () => {
+  const guard = new ReplayGuard(undefined, T)
+  for (const route of ['dispatched', 'fallback', 'reused'] as const) {
+    assert.is(verifyHandoff('tok', signHandoff('tok', 1, route, 'GET', '/r', T), 1, 'GET', '/r', T, guard), route)
+    assert.is(verifyDecision(handoffDecision(1, route), 1), route)
+    assert.is(verifyDecision(handoffDecision(1, route), 2), null, 'another node')
+  }
+  // A dispatched credential rewritten as reused (to make the peer skip its DONE) is refused.
+  const forged = signHandoff('tok', 1, 'dispatched', 'GET', '/r', T).replace('.dispatched.', '.reused.')
+  assert.is(verifyHandoff('tok', forged, 1, 'GET', '/r', T, guard), null)
+  assert.is(verifyDecision('1.local', 1), null)
 })
 
 test('stale and future-dated credentials are refused; within clock skew they are accepted', () => {

@@ -30,7 +30,11 @@ export const CREDENTIAL_MAX_AGE_MS = 10_000
 /** How far in the future a credential's time may be (ms): clock skew between cluster hosts. */
 export const CREDENTIAL_MAX_SKEW_MS = 1_000
 
-export type HandoffRoute = 'dispatched' | 'fallback'
+/**
+ * How the sender decided: the dispatcher's answer, the fallback, or a recent answer of the
+ * dispatcher reused without asking (PolicyParams.reuseMs; the serving node sends no DONE for it).
+ */
+export type HandoffRoute = 'dispatched' | 'fallback' | 'reused'
 
 function mac(token: string, node: number, route: string, ms: number, nonce: string, method: string, target: string): string {
   return createHmac('sha256', token).update(`${node}|${route}|${ms}|${nonce}|${method}|${target}`).digest('hex')
@@ -79,7 +83,7 @@ export class ReplayGuard {
 /** One guard per process: the credentials a node accepts (node ids are in the MAC, so nodes sharing a process do not collide). */
 const processGuard = new ReplayGuard()
 
-const CREDENTIAL = /^(\d+)\.(dispatched|fallback)\.(\d+)\.([0-9a-f]{16})\.([0-9a-f]{64})$/
+const CREDENTIAL = /^(\d+)\.(dispatched|fallback|reused)\.(\d+)\.([0-9a-f]{16})\.([0-9a-f]{64})$/
 
 /** The route the credential carries if it is valid for this node and request and not seen before, else null. */
 export function verifyHandoff(
@@ -103,7 +107,7 @@ export function verifyHandoff(
   return guard.claim(m[4], now) ? (m[2] as HandoffRoute) : null
 }
 
-const DECISION = /^(\d+)\.(dispatched|fallback)$/
+const DECISION = /^(\d+)\.(dispatched|fallback|reused)$/
 
 /** The short form sent on a connection that has shown a credential. */
 export function handoffDecision(node: number, route: HandoffRoute): string {

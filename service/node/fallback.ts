@@ -44,6 +44,13 @@ export class FallbackRouter {
     if (this.scheduler.isUp(node)) this.scheduler.removeNode(node)
   }
 
+  /** True while `node` is left out after failing (a remembered answer must not send to it either). */
+  isPaused(node: number): boolean {
+    if (this.failedUntil.size === 0) return false
+    const until = this.failedUntil.get(node)
+    return until !== undefined && until > performance.now()
+  }
+
   /** Puts members back whose pause is over. */
   private refresh(): void {
     const now = performance.now()

@@ -4,14 +4,15 @@ import { PrometheusText } from '../core/prometheus.js'
 import type { CacheStats } from './cache.js'
 import type { LinkStats } from './control-link.js'
 
-export type Route = 'local' | 'dispatched' | 'handoff' | 'fallback'
-export const ROUTES: Route[] = ['local', 'dispatched', 'handoff', 'fallback']
+/** reused: sent by a recent dispatcher answer without asking (reuseMs), here or from a peer. */
+export type Route = 'local' | 'dispatched' | 'handoff' | 'fallback' | 'reused'
+export const ROUTES: Route[] = ['local', 'dispatched', 'handoff', 'fallback', 'reused']
 
 /** Dispatcher round-trip buckets, seconds. */
 const RTT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
 export class NodeMetrics {
-  readonly requests: Record<Route, number> = { local: 0, dispatched: 0, handoff: 0, fallback: 0 }
+  readonly requests: Record<Route, number> = { local: 0, dispatched: 0, handoff: 0, fallback: 0, reused: 0 }
   readonly statuses = new Map<number, number>()
   handoffsOut = 0
   handoffsIn = 0

@@ -120,9 +120,16 @@ export class RequestPath implements RequestHandler {
 
   /** A request a peer routed here: the decision is made; serve it. */
   private handedIn(socket: net.Socket, head: RequestHead, rel: string, hash: number, route: HandoffRoute): Outcome | Promise<Outcome> {
-    if (route === 'dispatched') this.o.router.handedIn(hash)
-    const arrival: Arrival = { node: this.self, route: route === 'dispatched' ? 'handoff-in' : 'fallback-in' }
-    return this.serveCounted(socket, head, rel, route === 'dispatched' ? 'handoff' : 'fallback', hash, arrival)
+    if (route === 'dispatched') {
+      this.o.router.handedIn(hash)
+      return this.serveCounted(socket, head, rel, 'handoff', hash, { node: this.self, route: 'handoff-in' })
+    }
+    if (route === 'reused') {
+      // The sender reused a dispatcher answer: no DONE for it (route.ts, Router.finished).
+      this.o.router.handedIn(hash)
+      return this.serveCounted(socket, head, rel, 'reused', hash, { node: this.self, route: 'reused-in' })
+    }
+    return this.serveCounted(socket, head, rel, 'fallback', hash, { node: this.self, route: 'fallback-in' })
   }
 
   private dispatch(conn: ClientConnection, head: RequestHead, bytes: Buffer, rel: string, hash: number, decision: Decision): Outcome | Promise<Outcome> {
@@ -161,7 +168,7 @@ export class RequestPath implements RequestHandler {
     for (;;) {
       if (decision.node === this.self) return this.serveCounted(conn.socket, head, rel, decision.route, hash, decision)
       const to = decision.node
-      const route: HandoffRoute = decision.route === 'dispatched' ? 'dispatched' : 'fallback'
+      const route: HandoffRoute = decision.route === 'dispatched' || decision.route === 'reused' ? decision.route : 'fallback'
       if (passer && passer.canPass(to)) {
         const unread = conn.detach()
         if (unread) {
