@@ -13,6 +13,7 @@
 
 import type { LocalTable, Scheduler } from '../policy/types.js'
 import { InvalidArgumentError } from '../core/errors.js'
+import { RecentAssignments } from '../policy/recent-assignments.js'
 import { EventQueue } from './event-queue.js'
 import { LatencyHistogram } from './histogram.js'
 import { LruCache } from './lru.js'
@@ -44,6 +45,10 @@ const FRONT_MACHINE = 2
 const VIA_LOCAL = 0 // served where it arrived without asking (DS)
 const VIA_SELF = 1 // the dispatcher chose the receiving node
 const VIA_HANDOFF = 2 // the dispatcher chose another node
+// reuseMs > 0 only: the receiving node reused a recent answer of the dispatcher without asking.
+// The dispatcher neither decided nor counted these, so they send no DONE (service/node/route.ts).
+const VIA_REUSED_SELF = 3
+const VIA_REUSED_HANDOFF = 4
 
 export function runClusterModel(config: SimConfig, workload: SimWorkload, policy: SimPolicy): SimResult {
   return new ClusterModel(config, workload, policy).run()
@@ -57,6 +62,10 @@ class ClusterModel {
   private readonly ds: boolean
   private readonly reportsLoad: boolean
   private readonly local: LocalTable[] = []
+  // reuseMs (ours, off by default): each node's memory of the dispatcher's recent answers, the
+  // node's own table (service/policy/recent-assignments.ts) with its window in microseconds.
+  private readonly reuseUs: number
+  private readonly recent: RecentAssignments[] = []
   private readonly caches: LruCache[] = []
   private readonly rng: Random
   private readonly uniform: () => number
@@ -163,6 +172,9 @@ class ClusterModel {
   private messages = 0
   private decideCalls = 0
   private decided = 0
+  private decidedInWindow = 0 // dispatcher decisions made in the measured interval
+  private arrivedInWindow = 0 // requests that arrived in it (the decisions' denominator: completions lag arrivals)
+  private reused = 0 // measured requests sent by a reused answer
   private readonly latency = new LatencyHistogram()
 
   constructor(config: SimConfig, workload: SimWorkload, policy: SimPolicy) {
@@ -180,6 +192,7 @@ class ClusterModel {
     this.ds = policy.scheduler.policy === 'ds'
     const reports = config.loadReports ?? 'ds'
     this.reportsLoad = reports === 'all' || (reports === 'ds' && this.ds)
+    this.reuseUs = policy.scheduler.params.reuseMs * 1000
     this.rng = new Random(config.seed)
     this.uniform = () => this.rng.next()
     this.sizes = workload.files.sizes
@@ -262,6 +275,7 @@ class ClusterModel {
         if (!policy.createLocalTable) throw new InvalidArgumentError('ds needs the nodes\' local tables')
         this.local.push(policy.createLocalTable())
       }
+      if (this.reuseUs > 0) this.recent.push(new RecentAssignments(this.reuseUs))
     }
 
     this.slotCapacity = workload.kind === 'closed' ? config.users : Math.min(Math.max(workload.file.length, 1), 4096)
@@ -403,6 +417,7 @@ class ClusterModel {
 
   private arrive(slot: number): void {
     this.started++
+    if (this.now >= this.warmupEndUs && this.now <= this.endUs) this.arrivedInWindow++
     this.slotStart[slot] = this.now
     this.slotAttempt[slot] = 0
     let node: number
@@ -433,9 +448,30 @@ class ClusterModel {
       this.slotServer[slot] = node
       this.recordLocalServe(node, hash)
       this.queue.push(parsed, (slot << KIND_BITS) | SERVE)
+    } else if (this.reuseUs > 0 && this.reuseRecent(slot, node, hash, parsed)) {
+      // sent by the dispatcher's recent answer, without asking
     } else {
       this.queue.push(parsed, (slot << KIND_BITS) | PARSED)
     }
+  }
+
+  /**
+   * reuseMs: the receiving node holds an answer for this target younger than the window: serve
+   * here, or hand off at once (the same costs as after a REPLY), without a message. False: ask.
+   */
+  private reuseRecent(slot: number, node: number, hash: number, parsed: number): boolean {
+    const target = this.recent[node].lookup(hash, this.now)
+    if (target === -1) return false
+    this.slotServer[slot] = target
+    if (target === node) {
+      this.slotVia[slot] = VIA_REUSED_SELF
+      this.queue.push(parsed, (slot << KIND_BITS) | SERVE)
+    } else {
+      this.slotVia[slot] = VIA_REUSED_HANDOFF
+      const sent = this.cpu(node, this.now, this.handoffSendUs)
+      this.queue.push(sent + this.latencyUs, (slot << KIND_BITS) | SERVE)
+    }
+    return true
   }
 
   /** Overload model: the node's backlog is full, the SYN is lost; the client backs off (3 s, 6 s, ...) or gives up. */
@@ -598,6 +634,7 @@ class ClusterModel {
       sched.decide(k)
       this.decideCalls++
       this.decided += k
+      if (t >= this.warmupEndUs && t <= this.endUs) this.decidedInWindow += k
       const chosen = cols.chosen
       for (let i = 0; i < k; i++) {
         const target = chosen[i]
@@ -620,6 +657,7 @@ class ClusterModel {
     while (slot !== -1) {
       const next = this.slotNext[slot]
       const target = this.slotServer[slot]
+      if (this.reuseUs > 0) this.recent[node].remember(this.hashes[this.slotFile[slot]], target, t)
       if (target === node) {
         this.slotVia[slot] = VIA_SELF
         this.serve(slot)
@@ -659,7 +697,7 @@ class ClusterModel {
     this.active[node]++
     const via = this.slotVia[slot]
     if (this.ds && via !== VIA_LOCAL) this.local[node].assign(this.hashes[file], t)
-    const receiveCost = via === VIA_HANDOFF ? this.handoffRecvUs : 0
+    const receiveCost = via === VIA_HANDOFF || via === VIA_REUSED_HANDOFF ? this.handoffRecvUs : 0
     if (this.caches[node].access(file)) {
       this.slotHit[slot] = 1
       this.transmit(slot, receiveCost)
@@ -719,13 +757,15 @@ class ClusterModel {
       this.startServing(next)
     }
     const via = this.slotVia[slot]
-    if (via !== VIA_LOCAL) this.sendDone(node, this.hashes[this.slotFile[slot]])
+    // Only what the dispatcher decided (and so counted) is reported done.
+    if (via === VIA_SELF || via === VIA_HANDOFF) this.sendDone(node, this.hashes[this.slotFile[slot]])
     if (t >= this.warmupEndUs && t <= this.endUs) {
       this.measured++
       this.latency.record(t - this.slotStart[slot])
       this.hits += this.slotHit[slot]
       if (via === VIA_LOCAL) this.localServed++
-      else if (via === VIA_HANDOFF) this.handoffs++
+      else if (via === VIA_HANDOFF || via === VIA_REUSED_HANDOFF) this.handoffs++
+      if (via === VIA_REUSED_SELF || via === VIA_REUSED_HANDOFF) this.reused++
       this.servedInWindow[node]++
     }
     this.userMovesOn(slot)
@@ -806,6 +846,9 @@ class ClusterModel {
       localFraction: m === 0 ? 0 : this.localServed / m,
       handoffFraction: m === 0 ? 0 : this.handoffs / m,
       dispatcherMsgsPerRequest: m === 0 ? 0 : this.messages / m,
+      decisionsPerRequest: this.arrivedInWindow === 0 ? 0 : this.decidedInWindow / this.arrivedInWindow,
+      reuseMs: this.reuseUs / 1000,
+      reusedFraction: m === 0 ? 0 : this.reused / m,
       meanBatch: this.decideCalls === 0 ? 0 : this.decided / this.decideCalls,
       loadImbalance: sumServed === 0 ? 0 : maxServed / (sumServed / this.nodes),
       cpuUtilization: Math.min(1, cpu / (windowUs * this.nodes)),

@@ -196,6 +196,12 @@ export interface SimResult {
   handoffFraction: number
   /** Messages between nodes and dispatcher (both directions) per completed request. */
   dispatcherMsgsPerRequest: number
+  /** Dispatcher decisions made in the measured interval per request that arrived in it (below 1: DS's local path, reuse). */
+  decisionsPerRequest: number
+  /** The reuse window the nodes ran with (PolicyParams.reuseMs; 0 = off). */
+  reuseMs: number
+  /** Requests sent by a reused dispatcher answer, without asking (reuseMs > 0). */
+  reusedFraction: number
   /** Mean requests per decide() call (adaptive batching). */
   meanBatch: number
   /** Requests served per node: max / mean over nodes. */
