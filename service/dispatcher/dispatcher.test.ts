@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { WebSocket } from 'undici'
 import { ControlClient } from '../control-client/client.js'
 import { DispatcherRefusedError } from '../control-client/errors.js'
-import { decodeFrame, encodeAssignInto, encodeMessage, FrameBuffer } from '../protocol/codec.js'
+import { decodeFrame, encodeAssignInto, encodeMessage, FrameBuffer, VERSION } from '../protocol/codec.js'
 import { startDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.js'
 import { httpGet, maskedFrame, rawWebSocket, recordingLog, waitFor } from './testing.js'
 
@@ -132,7 +132,7 @@ test('a bad frame closes that connection with an ERROR, and only that one', asyn
     bad.addEventListener('message', (e) => received.push(decodeFrame(e.data as ArrayBuffer)))
     await new Promise((resolve) => bad.addEventListener('open', resolve))
     bad.send(encodeMessage({ type: 1, nodeId: 2, weight: 1, load: 0, address: 'x', token: TOKEN }))
-    bad.send(new Uint8Array([0x4c, 0x37, 1, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0])) // ASSIGN claiming 65535 requests, none present
+    bad.send(new Uint8Array([0x4c, 0x37, VERSION, 3, 0xff, 0xff, 0, 0, 0, 0, 0, 0])) // ASSIGN claiming 65535 requests, none present
     assert.is(await closed, 4001)
     const error = received.find((m) => (m as { type: number }).type === 8) as { code: number; text: string }
     assert.is(error.code, 1)

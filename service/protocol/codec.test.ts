@@ -11,6 +11,7 @@ import {
   FrameBuffer,
   HEADER_BYTES,
   MAX_FRAME_BYTES,
+  VERSION,
   type Message,
 } from './codec.js'
 
@@ -221,7 +222,7 @@ test('property: random bytes never throw (with and without a valid header)', () 
       const bytes = new Uint8Array(HEADER_BYTES + body.length)
       const view = new DataView(bytes.buffer)
       view.setUint16(0, 0x374c, true)
-      view.setUint8(2, 1)
+      view.setUint8(2, VERSION)
       view.setUint8(3, type)
       view.setUint32(4, a, true)
       view.setUint32(8, b, true)
