@@ -12,6 +12,7 @@ import { forwardedRequest } from '../service/node/relay.js'
 import { targetHash } from '../service/node/request-path.js'
 import { parseResponseHead } from '../service/node/response.js'
 import { encodeClientFrame } from '../service/control-client/websocket.js'
+import { RecentAssignments } from '../service/policy/recent-assignments.js'
 
 export interface StageFigure {
   stage: string
@@ -94,6 +95,11 @@ export async function runStagesBench(options: { iterations?: number; rounds?: nu
   const spelledRaw = spelled.toString('latin1', spelledHead.pathStart, spelledHead.pathEnd)
   const spelledRel = (lexicalPath(spelledRaw) as { rel: string }).rel
   add('route', 'target hash of a path that needs normalising', () => targetHash(hasher, spelled, spelledHead, spelledRaw, spelledRel))
+  // reuseMs (off by default): what a node with the option on adds to every request it routes.
+  const recent = new RecentAssignments(20)
+  const hash = targetHash(hasher, REQUEST, head, raw, rel)
+  recent.remember(hash, 1, 0)
+  add('route', 'look up a recent dispatcher answer (reuseMs)', () => recent.lookup(hash, 1))
 
   const line = `x-l7-handoff: ${signHandoff('token', 2, 'dispatched', 'GET', head.target)}\r\n`
   add('relay', 'request head as forwarded (as received + credential)', () => forwardedRequest(REQUEST, head, line))
