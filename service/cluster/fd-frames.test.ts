@@ -15,9 +15,10 @@ test('frames come back as they were encoded, however the stream is cut', () => {
     encodeFrame(FRAME_ACK, 7),
     encodePass(2, 'fallback', Buffer.alloc(0)),
     encodeFrame(FRAME_NACK, 0xffffffff),
+    encodePass(9, 'reused', Buffer.from('GET /c HTTP/1.1\r\nHost: x\r\n\r\n')),
   ]
   const stream = Buffer.concat(frames)
-  const expected = ['1:dispatched:3::-', '2:dispatched:1:GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b:-', '3:dispatched:7::-', '2:fallback:2::-', '4:dispatched:4294967295::-']
+  const expected = ['1:dispatched:3::-', '2:dispatched:1:GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b:-', '3:dispatched:7::-', '2:fallback:2::-', '4:dispatched:4294967295::-', '2:reused:9:GET /c HTTP/1.1\r\nHost: x\r\n\r\n:-']
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 0, max: stream.length }), { maxLength: 12 }), (cuts) => {
       const points = [...new Set([0, ...cuts, stream.length])].sort((a, b) => a - b)
@@ -77,7 +78,7 @@ test('a broken stream is an error, not a guess', () => {
   badKind[4] = 9
   assert.throws(() => new FrameDecoder().push(badKind), (e: unknown) => e instanceof FrameError)
   const badRoute = encodeFrame(FRAME_ACK, 1)
-  badRoute[5] = 2
+  badRoute[5] = 3
   assert.throws(() => new FrameDecoder().push(badRoute), (e: unknown) => e instanceof FrameError)
   const ackWithPayload = encodePass(1, 'dispatched', Buffer.from('x'))
   ackWithPayload[4] = FRAME_ACK

@@ -6,7 +6,7 @@
 //   u32 length of what follows | u8 kind | u8 route | u32 seq | payload
 //
 //   HELLO  seq = the sender's node id; sent once, when the channel opens
-//   PASS   seq = the pass's number on this channel, route = dispatched|fallback, payload = every
+//   PASS   seq = the pass's number on this channel, route = dispatched|fallback|reused, payload = every
 //          byte read from the client and not yet answered; the client's descriptor is sent with
 //          the frame's first byte
 //   ACK    seq of a PASS whose descriptor arrived (the receiver has taken the client)
@@ -35,7 +35,8 @@ export const FRAME_HEADER_BYTES = 10
 /** A frame larger than this is a broken channel (a PASS carries at most about 80 KiB). */
 export const MAX_FRAME_BYTES = 16 << 20
 
-const ROUTES: HandoffRoute[] = ['dispatched', 'fallback']
+/** The route byte's values, by index. */
+const ROUTES: HandoffRoute[] = ['dispatched', 'fallback', 'reused']
 
 export interface Frame<H> {
   kind: FrameKind
@@ -53,7 +54,7 @@ function header(kind: FrameKind, seq: number, route: HandoffRoute, bodyLength: n
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength)
   frame.writeUInt32BE(FRAME_HEADER_BYTES - 4 + bodyLength, 0)
   frame[4] = kind
-  frame[5] = route === 'fallback' ? 1 : 0
+  frame[5] = ROUTES.indexOf(route)
   frame.writeUInt32BE(seq >>> 0, 6)
   return frame
 }

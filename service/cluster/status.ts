@@ -37,10 +37,11 @@ export function watchClusterStatus(cluster: RunningCluster, write: (line: string
     const now = sumMetrics(texts)
     const up = texts.filter((t) => t !== '').length
     const rate = (route: string) => (now.routes[route] ?? 0) - (previous?.routes[route] ?? 0)
-    const total = ['local', 'dispatched', 'handoff', 'fallback'].reduce((s, r) => s + rate(r), 0)
+    const total = ['local', 'dispatched', 'reused', 'handoff', 'fallback'].reduce((s, r) => s + rate(r), 0)
     const lookups = now.hits + now.misses
     write(
       `nodes up ${up}/${cluster.nodes.length}  ${total} req/s  local ${rate('local')} dispatched ${rate('dispatched')} ` +
+        (rate('reused') > 0 ? `reused ${rate('reused')} ` : '') +
         `handoff ${rate('handoff')} fallback ${rate('fallback')}  cache hit ${lookups ? ((100 * now.hits) / lookups).toFixed(1) : '-'}%  ` +
         `handoffs out ${now.handoffs - (previous?.handoffs ?? 0)}/s`,
     )

@@ -169,10 +169,7 @@ export class RequestPath implements RequestHandler {
       if (decision.node === this.self) return this.serveCounted(conn.socket, head, rel, decision.route, hash, decision)
       const to = decision.node
       const route: HandoffRoute = decision.route === 'dispatched' || decision.route === 'reused' ? decision.route : 'fallback'
-      // A reused decision goes by relay: the direct fd channels' frame (service/cluster/
-      // fd-frames.ts) carries dispatched|fallback in one byte, and a reused request arriving
-      // as dispatched would send a DONE for a decision the dispatcher never counted.
-      if (passer && route !== 'reused' && passer.canPass(to)) {
+      if (passer && passer.canPass(to)) {
         const unread = conn.detach()
         if (unread) {
           passer.pass(to, conn.socket, unread, route)

@@ -1,9 +1,8 @@
 // End to end with reuseMs (ours, off by default): a dispatcher and 2 nodes as processes, a burst
 // of requests over keep-alive connections to both nodes. Responses stay byte-exact; some
 // requests reuse a recent answer (route `reused`), the rest ask; the dispatcher gets exactly
-// one DONE per request it decided and none for a reused one, so its load returns to 0. With
-// --handoff fd, dispatched requests are passed by fd and reused ones go by relay
-// (service/node/request-path.ts says why).
+// one DONE per request it decided and none for a reused one, so its load returns to 0, with
+// --handoff fd too (the fd channel's PASS frame carries the reused route to the sibling).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
