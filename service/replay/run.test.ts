@@ -43,10 +43,12 @@ test('latency percentiles match a server with a known delay', async () => {
     assert.ok(result.requests >= 140 && result.requests <= 151, `requests ${result.requests}`)
     assert.is(result.ok, result.requests)
     assert.is(result.errors, 0)
-    // Never below the server's delay; above it only by the machine's noise (margins for a loaded 2-core box).
-    assert.ok(result.latencyMs.p50 >= 20 && result.latencyMs.p50 < 40, `p50 ${result.latencyMs.p50}`)
-    assert.ok(result.latencyMs.p90 >= 20 && result.latencyMs.p90 < 100, `p90 ${result.latencyMs.p90}`)
-    assert.ok(result.serviceMs.p50 >= 20 && result.serviceMs.p50 <= result.latencyMs.p50 + 0.1, `service p50 ${result.serviceMs.p50}`)
+    // Never below the server's delay; above it only by the machine's noise (margins for a loaded
+    // 2-core box). The delay is a libuv timer counted from the loop's cached time, which can lag
+    // the real time by the loop iteration in progress: it may end up to about 1 ms early.
+    assert.ok(result.latencyMs.p50 >= 19 && result.latencyMs.p50 < 40, `p50 ${result.latencyMs.p50}`)
+    assert.ok(result.latencyMs.p90 >= 19 && result.latencyMs.p90 < 100, `p90 ${result.latencyMs.p90}`)
+    assert.ok(result.serviceMs.p50 >= 19 && result.serviceMs.p50 <= result.latencyMs.p50 + 0.1, `service p50 ${result.serviceMs.p50}`)
     assert.ok(result.throughputRps > 85 && result.throughputRps < 115, `throughput ${result.throughputRps}`)
     assert.ok(result.cpuUsPerRequest > 0)
   } finally {
