@@ -378,6 +378,35 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
       })
     }
 
+    /**
+     * The ways into one side under test, one per front: HAProxy tcp round robin over `ports`
+     * (started here; `stop` stops it) or the side's own shared port. `processes`: the side's.
+     */
+    async function openFronts(ports: number[], sharedPort: number, processes: Processes, side: string): Promise<{ entries: Entry[]; stop(): Promise<void> }> {
+      const proxies: RunningHaproxy[] = []
+      const stop = async () => {
+        for (const proxy of proxies) {
+          started.splice(started.indexOf(proxy), 1)
+          await proxy.stop()
+        }
+      }
+      try {
+        const entries: Entry[] = []
+        for (const front of fronts) {
+          if (front === 'haproxy') {
+            const proxy = track(await startHaproxy({ haproxy: haproxy!, dir, mode: 'tcp', servers: ports }))
+            proxies.push(proxy)
+            entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...processes()] })
+          } else entries.push({ front, port: sharedPort, processes })
+        }
+        for (const e of entries) await checkServes(e.port, checked, `${side} (front ${e.front})`)
+        return { entries, stop }
+      } catch (err) {
+        await stop()
+        throw err
+      }
+    }
+
     const results: ConfigResult[] = []
     let interrupted = false
     try {
@@ -398,33 +427,21 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
             front: fronts.includes('shared') ? '127.0.0.1:0' : undefined,
             nodeExecArgv: profiles ? ['--cpu-prof', '--cpu-prof-dir', profiles] : undefined,
           })
-          const l7Started: Array<{ stop(): Promise<void> }> = []
+          let opened: { entries: Entry[]; stop(): Promise<void> } | null = null
           try {
             const nodeProcesses = () => [
               { role: 'parent', pid: process.pid },
               ...cluster.children.map((c) => ({ role: c.role === 'node' ? 'nodes' : c.role, pid: c.process.pid! })),
             ]
-            // Each front: its port and every process of l7's side behind it.
-            const entries: Entry[] = []
-            for (const front of fronts) {
-              if (front === 'haproxy') {
-                const proxy = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: cluster.nodes.map((u) => Number(new URL(u).port)) }))
-                l7Started.push(proxy)
-                entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...nodeProcesses()] })
-              } else {
-                entries.push({ front, port: Number(new URL(cluster.front!).port), processes: nodeProcesses })
-              }
-            }
-            for (const e of entries) await checkServes(e.port, checked, `l7 ${policy} ${handoff} (front ${e.front})`)
+            const nodePorts = cluster.nodes.map((u) => Number(new URL(u).port))
+            opened = await openFronts(nodePorts, cluster.front ? Number(new URL(cluster.front).port) : 0, nodeProcesses, `l7 ${policy} ${handoff}`)
+            const entries = opened.entries
             log(`warming l7 ${policy} ${handoff} (every file once, then ${WARM_SECONDS} s)`)
             await warmEveryFile(entries[0].port, mix.ranked, `l7 ${policy} ${handoff}`)
             await runWrkReport(`http://127.0.0.1:${entries[0].port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
             for (const connection of connections) results.push(...(await compare(policy, handoff, entries, connection, cluster.admin)))
           } finally {
-            for (const proxy of l7Started) {
-              started.splice(started.indexOf(proxy), 1)
-              await proxy.stop()
-            }
+            await opened?.stop()
             // startCluster kills its children itself should this process exit first.
             await cluster.close()
           }
@@ -434,25 +451,17 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         signal?.throwIfAborted()
         log(`the platform floor: ${NODES} processes of the least Node.js server, files in memory`)
         const floor = track(await startNodeFloor(docroot, NODES))
-        const floorStarted: Array<{ stop(): Promise<void> }> = []
+        let opened: { entries: Entry[]; stop(): Promise<void> } | null = null
         try {
           const floorProcesses = () => floor.pids.map((pid) => ({ role: 'floor', pid }))
-          const entries: Entry[] = []
-          for (const front of fronts) {
-            if (front === 'haproxy') {
-              const proxy = track(await startHaproxy({ haproxy, dir, mode: 'tcp', servers: floor.ports }))
-              floorStarted.push(proxy)
-              entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...floorProcesses()] })
-            } else entries.push({ front, port: floor.sharedPort, processes: floorProcesses })
-          }
-          for (const e of entries) await checkServes(e.port, checked, `node floor (front ${e.front})`)
+          opened = await openFronts(floor.ports, floor.sharedPort, floorProcesses, 'node floor')
+          const entries = opened.entries
           await runWrkReport(`http://127.0.0.1:${entries[0].port}/`, { ...wrk, duration: WARM_SECONDS }, signal)
           for (const connection of connections) results.push(...(await compare('floor', 'none', entries, connection)))
         } finally {
-          for (const s of [...floorStarted, floor]) {
-            started.splice(started.indexOf(s), 1)
-            await s.stop()
-          }
+          await opened?.stop()
+          started.splice(started.indexOf(floor), 1)
+          await floor.stop()
         }
       }
     } catch (err) {
