@@ -4,7 +4,7 @@ import { InvalidArgumentError, L7Error } from '../../service/core/errors.js'
 import { DEFAULT_FAULTS, FAULTS, formatFaults, runFaults, type FaultName } from '../../service/testbed/faults.js'
 import type { PolicyName } from '../../service/policy/types.js'
 import { cleanupLeftovers, testbedUnavailable } from '../../service/testbed/network.js'
-import { installSignalTeardown, startTestbed } from '../../service/testbed/testbed.js'
+import { installSignalTeardown, removeStaleWorkDirs, startTestbed } from '../../service/testbed/testbed.js'
 import { cacheMbFlag, commaList, diskFlag, durationFlag, jsonFlag, paramFlag, parseCacheMb, parseDiskFlag, parseNumber, parseParamFlag, policyFlag } from '../flags.js'
 
 export default class Testbed extends L7Command {
@@ -40,7 +40,7 @@ export default class Testbed extends L7Command {
       description: `run these faults one after the other, each on a fresh test bed under closed-loop users, print what clients saw, and exit (${FAULTS.join(', ')})`,
     }),
     users: Flags.integer({ description: 'with --faults: SURGE users over all client machines', default: DEFAULT_FAULTS.users, min: 1 }),
-    cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) that crashed test beds left, then exit', default: false }),
+    cleanup: Flags.boolean({ description: 'remove the namespaces (and processes in them) and the work directories that crashed test beds left, then exit', default: false }),
     json: jsonFlag('print the ready line as a bare JSON object ({"event":"ready",...})'),
     all: Flags.boolean({ description: 'with --cleanup: remove live test beds too', default: false, dependsOn: ['cleanup'] }),
   }
@@ -52,7 +52,10 @@ export default class Testbed extends L7Command {
     if (unavailable) this.error(unavailable, { exit: 2 })
     if (flags.cleanup) {
       const removed = cleanupLeftovers(flags.all)
-      this.log(removed.length === 0 ? 'nothing to clean up' : `removed ${removed.length} namespaces: ${removed.join(' ')}`)
+      const dirs = removeStaleWorkDirs(flags.all)
+      if (removed.length === 0 && dirs.length === 0) this.log('nothing to clean up')
+      if (removed.length > 0) this.log(`removed ${removed.length} namespaces: ${removed.join(' ')}`)
+      if (dirs.length > 0) this.log(`removed ${dirs.length} work directories: ${dirs.join(' ')}`)
       return
     }
     if (flags.faults !== undefined) {

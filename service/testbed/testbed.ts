@@ -9,11 +9,13 @@
 
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
+import { readdirSync, rmSync } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { processAlive } from '../core/child-process.js'
 import { InvalidArgumentError, L7Error, MissingDependencyError } from '../core/errors.js'
 import type { DiskModel } from '../node/disk.js'
 import { POLICY_NAMES, type PolicyName, type PolicyParams } from '../policy/types.js'
@@ -26,6 +28,27 @@ import { startInNamespace, startL7, waitReady, type HostProcess } from './proces
 const execFileAsync = promisify(execFile)
 const PROBE_SCRIPT = fileURLToPath(new URL('./probe.js', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
+/** The test bed's work directory (document root, HAProxy config) in the temp dir: `l7-testbed-<pid>-XXXXXX`. */
+export const WORK_DIR_PREFIX = 'l7-testbed-'
+
+/**
+ * `l7 testbed --cleanup`, the files' half: removes the work directories of test beds whose
+ * process is gone (a SIGKILL skips every exit path); with `all`, live ones' too. Returns their paths.
+ */
+export function removeStaleWorkDirs(all = false): string[] {
+  const removed: string[] = []
+  const dir = tmpdir()
+  for (const name of readdirSync(dir)) {
+    const m = new RegExp(`^${WORK_DIR_PREFIX}(\\d+)-[^-]+$`).exec(name)
+    if (!m) continue
+    const owner = Number(m[1])
+    if (!all && (owner === process.pid || processAlive(owner))) continue
+    rmSync(join(dir, name), { recursive: true, force: true })
+    removed.push(join(dir, name))
+  }
+  return removed
+}
+
 export const DISPATCHER_PORT = 7070
 export const NODE_PORT = 8080
 export const NODE_ADMIN_PORT = 9090
@@ -170,7 +193,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Runnin
   if (!(delayMs >= 0)) throw new InvalidArgumentError(`--delay must be >= 0, got ${delayMs}`)
 
   const token = randomBytes(16).toString('hex')
-  const work = await mkdtemp(join(tmpdir(), 'l7-testbed-'))
+  // Named after this process, like the namespaces, so `--cleanup` can find it after a SIGKILL.
+  const work = await mkdtemp(join(tmpdir(), `${WORK_DIR_PREFIX}${process.pid}-`))
   let docroot = join(work, 'www')
   if (options.docroot) {
     const info = await stat(options.docroot).catch(() => null)

@@ -5,6 +5,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createInterface } from 'node:readline'
 import { listNamespaces, testbedUnavailable } from '../../../service/testbed/network.js'
 
@@ -75,18 +77,22 @@ if (unavailable) {
     assert.equal(await survivors(inside), [], 'processes left running')
   })
 
-  test('SIGKILL leaves the namespaces; --cleanup removes them and their processes', async () => {
+  test('SIGKILL leaves the namespaces and the work directory; --cleanup removes them and their processes', async () => {
     const { proc, ready } = start()
     const info = await ready
     const names = listNamespaces(info.prefix)
     const inside = pidsIn(names)
+    const workDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`l7-testbed-${proc.pid}-`))
+    assert.is(workDirs().length, 1, 'the work directory is named after the test bed process')
     proc.kill('SIGKILL')
     await once(proc, 'exit')
     assert.is(listNamespaces(info.prefix).length, names.length)
     const r = spawnSync(process.execPath, [BIN, 'testbed', '--cleanup'], { encoding: 'utf8', timeout: 30_000 })
     assert.is(r.status, 0, r.stderr)
     assert.match(r.stdout, info.prefix)
+    assert.match(r.stdout, `l7-testbed-${proc.pid}-`)
     assert.equal(listNamespaces(info.prefix), [])
+    assert.equal(workDirs(), [], 'the work directory is left')
     assert.equal(await survivors(inside), [], 'processes left running')
   })
 }
