@@ -19,6 +19,7 @@ export const COLUMNS: Array<[string, (o: PolicyOutcome) => string]> = [
   ['errors', (o) => String(o.errors)],
   ['hit', (o) => f(o.hitRate, 3)],
   ['local', (o) => f(o.localFraction, 3)],
+  ['reused', (o) => f(o.reusedFraction, 3)],
   ['handoff', (o) => f(o.handoffFraction, 3)],
   ['msgs/req', (o) => f(o.dispatcherMsgsPerRequest, 2)],
   ['batch', (o) => f(o.meanBatch, 1)],

@@ -68,6 +68,8 @@ export interface PolicyOutcome {
   p99Ms: number
   hitRate: number
   localFraction: number
+  /** Requests served on a reused dispatcher answer (reuseMs; 0 when off). */
+  reusedFraction: number
   handoffFraction: number
   dispatcherMsgsPerRequest: number
   meanBatch: number
@@ -256,6 +258,7 @@ function outcome(policy: PolicyName, replay: ReplayResult, before: Snapshot, aft
   const hits = nodes.reduce((a, n) => a + n.hits, 0)
   const misses = nodes.reduce((a, n) => a + n.misses, 0)
   const local = nodes.reduce((a, n) => a + n.local, 0)
+  const reused = nodes.reduce((a, n) => a + n.reused, 0)
   const handoffs = nodes.reduce((a, n) => a + n.handoffIn, 0)
   const perNode = nodes.map((n) => n.requests)
   const mean = served / Math.max(1, perNode.length)
@@ -271,6 +274,7 @@ function outcome(policy: PolicyName, replay: ReplayResult, before: Snapshot, aft
     p99Ms: replay.latencyMs.p99,
     hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
     localFraction: served > 0 ? local / served : 0,
+    reusedFraction: served > 0 ? reused / served : 0,
     handoffFraction: served > 0 ? handoffs / served : 0,
     dispatcherMsgsPerRequest: served > 0 ? messages / served : 0,
     meanBatch: dispatcher.batches > 0 ? dispatcher.decisions / dispatcher.batches : 0,

@@ -28,6 +28,8 @@ export interface NodeCounters {
   requests: number
   local: number
   dispatched: number
+  /** Requests sent on by a reused dispatcher answer (reuseMs, off by default). */
+  reused: number
   handoffIn: number
   handoffOut: number
   fallback: number
@@ -40,6 +42,7 @@ export function nodeCounters(text: string): NodeCounters {
     requests: sumMetric(text, 'l7_node_requests_total'),
     local: sumMetric(text, 'l7_node_requests_total', { route: 'local' }),
     dispatched: sumMetric(text, 'l7_node_requests_total', { route: 'dispatched' }),
+    reused: sumMetric(text, 'l7_node_requests_total', { route: 'reused' }),
     handoffIn: sumMetric(text, 'l7_node_handoffs_total', { direction: 'in' }),
     handoffOut: sumMetric(text, 'l7_node_handoffs_total', { direction: 'out' }),
     fallback: sumMetric(text, 'l7_node_requests_total', { route: 'fallback' }),

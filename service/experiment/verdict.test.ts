@@ -8,7 +8,7 @@ import { TERMINAL_WIDTH, verdict } from './verdict.js'
 
 function outcome(policy: string, figures: Partial<PolicyOutcome>): PolicyOutcome {
   return {
-    policy, throughput: 100, requests: 1000, errors: 0, meanMs: 5, p50Ms: 4, p99Ms: 20, hitRate: 0.8, localFraction: 0,
+    policy, throughput: 100, requests: 1000, errors: 0, meanMs: 5, p50Ms: 4, p99Ms: 20, hitRate: 0.8, localFraction: 0, reusedFraction: 0,
     handoffFraction: 0.5, dispatcherMsgsPerRequest: 3, meanBatch: 1, perNode: [250, 250], loadImbalance: 1.1,
     nodeCpuUsPerRequest: 500, nodes: [], dispatcher: {} as PolicyOutcome['dispatcher'], replay: {} as PolicyOutcome['replay'],
     ...figures,
