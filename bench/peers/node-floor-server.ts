@@ -23,7 +23,8 @@ const CLOSE = Buffer.from('onnection: close')
 
 function answer(socket: net.Socket, request: Buffer): boolean {
   const close = request.includes(CLOSE)
-  const path = request.toString('latin1', request.indexOf(32) + 1, request.indexOf(32, request.indexOf(32) + 1))
+  const afterMethod = request.indexOf(32) + 1
+  const path = request.toString('latin1', afterMethod, request.indexOf(32, afterMethod))
   const body = files.get(path)
   const status = body ? '200 OK' : '404 Not Found'
   const length = body ? body.length : 0

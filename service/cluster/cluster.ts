@@ -24,7 +24,7 @@ import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
 import { stopReading } from '../node/front.js'
 import { bindSharedFront, type SharedFront } from './front.js'
-import { parseListen } from '../node/address.js'
+import { parseListen, reachableHost } from '../node/address.js'
 import { FdMesh, releaseEnds, type MeshEnd } from './fd-mesh.js'
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.js', import.meta.url))
@@ -428,9 +428,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   const nodes = [...nodesById.values()].sort((a, b) => a.id - b.id)
   const dispatcherEntry = dispatcherSup?.entry ?? null
-  const frontHost = front && (front.host === '0.0.0.0' || front.host === '::') ? '127.0.0.1' : front?.host
+  const frontHost = front ? reachableHost(front.host) : ''
   const info: ReadyInfo = {
-    front: front ? `http://${frontHost!.includes(':') ? `[${frontHost}]` : frontHost}:${front.port}` : null,
+    front: front ? `http://${frontHost.includes(':') ? `[${frontHost}]` : frontHost}:${front.port}` : null,
     dispatcher: dispatcherEntry?.url ?? null,
     // The dispatcher's admin listener binds loopback whatever --host is.
     dispatcherAdmin: dispatcherEntry?.adminPort ? `http://127.0.0.1:${dispatcherEntry.adminPort}` : null,

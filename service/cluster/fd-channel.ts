@@ -20,7 +20,7 @@
 import net from 'node:net'
 import type { HandoffRoute } from '../node/credential.js'
 import { encodeFrame, encodePass, FRAME_ACK, FRAME_HEADER_BYTES, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
-import { loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
+import { connectPipe, loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
 
 export const DEFAULT_ACK_TIMEOUT_MS = 5000
 /** Bytes queued on a channel past which passes take another route (the sibling is not reading). */
@@ -323,26 +323,20 @@ export class SiblingChannels {
 
   /** Connects a channel to `peer` through the listener at `path` (made by the cluster parent). */
   connect(peer: number, path: string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(new Error('channels closed'))
-      const pipe = this.pipes.pipe('ipc')
-      const req = this.pipes.connectRequest()
-      const timer = setTimeout(() => settle(`no connection within ${timeoutMs} ms`), timeoutMs)
-      const settle = (error: string | null) => {
-        clearTimeout(timer)
-        req.oncomplete = noop
-        if (error !== null || this.stopped) {
+    const failed = (why: string) => new Error(`channel to node ${peer} (${path}): ${why}`)
+    if (this.stopped) return Promise.reject(new Error('channels closed'))
+    return connectPipe(this.pipes, 'ipc', path, timeoutMs).then(
+      (pipe) => {
+        if (this.stopped) {
           pipe.close()
-          reject(new Error(`channel to node ${peer} (${path}): ${error ?? 'channels closed'}`))
-          return
+          throw failed('channels closed')
         }
         this.attach(peer, pipe)
-        resolve()
-      }
-      req.oncomplete = (status) => settle(status === 0 ? null : `libuv error ${status}`)
-      const err = pipe.connect(req, path)
-      if (err !== 0) settle(`libuv error ${err}`)
-    })
+      },
+      (err: Error) => {
+        throw failed(err.message)
+      },
+    )
   }
 
   private attach(peer: number, pipe: PipeHandle): void {

@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadIpcPipes, type IpcPipes, type PipeHandle } from './ipc-pipe.js'
+import { connectPipe, loadIpcPipes, type IpcPipes, type PipeHandle } from './ipc-pipe.js'
 
 /** One node's end of its channel to `peer`, held by the parent until the node is started. */
 export interface MeshEnd {
@@ -173,23 +173,8 @@ export class FdMesh {
   }
 
   private connect(path: string): Promise<PipeHandle> {
-    return new Promise((resolve, reject) => {
-      const pipe = this.pipes.pipe('socket')
-      const req = this.pipes.connectRequest()
-      const timer = setTimeout(() => fail(`no connection within ${this.timeoutMs} ms`), this.timeoutMs)
-      const fail = (why: string) => {
-        clearTimeout(timer)
-        req.oncomplete = () => {}
-        pipe.close()
-        reject(new Error(`connecting to ${path}: ${why}`))
-      }
-      req.oncomplete = (status) => {
-        if (status !== 0) return fail(`libuv error ${status}`)
-        clearTimeout(timer)
-        resolve(pipe)
-      }
-      const err = pipe.connect(req, path)
-      if (err !== 0) fail(`libuv error ${err}`)
+    return connectPipe(this.pipes, 'socket', path, this.timeoutMs).catch((err: Error) => {
+      throw new Error(`connecting to ${path}: ${err.message}`)
     })
   }
 }

@@ -129,3 +129,25 @@ export function ipcPipesFrom(binding: (name: string) => unknown): IpcPipes | str
     lastWriteWasAsync: () => state[kLastWriteWasAsync] !== 0,
   }
 }
+
+/**
+ * Connects a new pipe of `kind` to the Unix socket at `path`. Rejects (the pipe closed) with
+ * the reason, `libuv error N` or `no connection within T ms`, when it fails or takes too long.
+ */
+export function connectPipe(pipes: IpcPipes, kind: 'ipc' | 'socket', path: string, timeoutMs: number): Promise<PipeHandle> {
+  return new Promise((resolve, reject) => {
+    const pipe = pipes.pipe(kind)
+    const req = pipes.connectRequest()
+    const timer = setTimeout(() => settle(`no connection within ${timeoutMs} ms`), timeoutMs)
+    const settle = (error: string | null) => {
+      clearTimeout(timer)
+      req.oncomplete = () => {}
+      if (error === null) return resolve(pipe)
+      pipe.close()
+      reject(new Error(error))
+    }
+    req.oncomplete = (status) => settle(status === 0 ? null : `libuv error ${status}`)
+    const err = pipe.connect(req, path)
+    if (err !== 0) settle(`libuv error ${err}`)
+  })
+}

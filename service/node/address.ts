@@ -9,3 +9,8 @@ export function parseListen(text: string, flag = '--listen'): { host: string; po
   if (port > 65535) throw new InvalidArgumentError(`${flag}: port ${port} is out of range`)
   return { host: m[1] || m[2] || '127.0.0.1', port }
 }
+
+/** The address local clients reach a listener on: 127.0.0.1 for a wildcard (or no) host. */
+export function reachableHost(host: string | undefined): string {
+  return !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+}

@@ -12,6 +12,7 @@ import type http from 'node:http'
 import { realpath } from 'node:fs/promises'
 import { once } from 'node:events'
 import { InvalidArgumentError } from '../core/errors.js'
+import { reachableHost } from './address.js'
 import { startAdmin } from './admin.js'
 import { ContentCache } from './cache.js'
 import type { HandoffRoute } from './credential.js'
@@ -139,7 +140,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   await once(server, 'listening')
   const shared: net.Server[] = []
   const port = (server.address() as net.AddressInfo).port
-  const advertiseHost = !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
+  const advertiseHost = reachableHost(options.host)
   const address = options.advertise ?? `${advertiseHost}:${port}`
 
   const metricsText = () => metrics.render(self, cache.stats(), load(), router.link?.stats?.() ?? null, cache.diskStats())

@@ -120,16 +120,12 @@ export class RequestPath implements RequestHandler {
 
   /** A request a peer routed here: the decision is made; serve it. */
   private handedIn(socket: net.Socket, head: RequestHead, rel: string, hash: number, route: HandoffRoute): Outcome | Promise<Outcome> {
-    if (route === 'dispatched') {
-      this.o.router.handedIn(hash)
-      return this.serveCounted(socket, head, rel, 'handoff', hash, { node: this.self, route: 'handoff-in' })
-    }
-    if (route === 'reused') {
-      // The sender reused a dispatcher answer: no DONE for it (route.ts, Router.finished).
-      this.o.router.handedIn(hash)
-      return this.serveCounted(socket, head, rel, 'reused', hash, { node: this.self, route: 'reused-in' })
-    }
-    return this.serveCounted(socket, head, rel, 'fallback', hash, { node: this.self, route: 'fallback-in' })
+    if (route === 'fallback') return this.serveCounted(socket, head, rel, 'fallback', hash, { node: this.self, route: 'fallback-in' })
+    // A dispatcher's answer, asked for or reused by the sender (a reused one sends no DONE:
+    // route.ts, Router.finished); either way DS's node half learns the target is ours.
+    this.o.router.handedIn(hash)
+    if (route === 'dispatched') return this.serveCounted(socket, head, rel, 'handoff', hash, { node: this.self, route: 'handoff-in' })
+    return this.serveCounted(socket, head, rel, 'reused', hash, { node: this.self, route: 'reused-in' })
   }
 
   private dispatch(conn: ClientConnection, head: RequestHead, bytes: Buffer, rel: string, hash: number, decision: Decision): Outcome | Promise<Outcome> {

@@ -105,7 +105,9 @@ export class Router {
       return { node: this.self, route: 'local' }
     }
     if (!link.connected) {
-      this.recent?.clear()
+      // Answers from before the loss are dropped at the first lookup once it is back (reusable):
+      // marking costs nothing here, where every request of the spell passes.
+      this.recentEpoch = Number.NaN
       metrics.enterFallback()
       return this.fallbackDecision(hash)
     }
