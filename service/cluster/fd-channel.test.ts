@@ -12,19 +12,22 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readingSocket, takeHandle } from '../node/client-socket.js'
 import type { HandoffRoute } from '../node/credential.js'
 import { stopReading } from '../node/front.js'
 import { SiblingChannels } from './fd-channel.js'
 import { FdMesh, releaseEnds } from './fd-mesh.js'
+import type { StreamHandle } from './ipc-pipe.js'
 
 const SIBLING_ENV = 'L7_FD_CHANNEL_TEST_SIBLING'
 
 /** Serves a client by echo: `node <id> <route>\n`, the bytes it came with, then whatever it sends. */
-function echo(id: number, socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
+function echo(id: number, handle: StreamHandle, bytes: Buffer, route: HandoffRoute): void {
+  // As the node's front end does: a socket reading into the shared buffer, which a write must copy.
+  const socket = readingSocket(handle, (chunk) => socket.write(Buffer.from(chunk)))
   socket.on('error', () => socket.destroy())
   socket.write(`node ${id} ${route}\n`)
   socket.write(bytes)
-  socket.on('data', (chunk) => socket.write(chunk))
 }
 
 function channelsOrThrow(options: Parameters<typeof SiblingChannels.create>[0]): SiblingChannels {
@@ -71,7 +74,9 @@ if (process.env[SIBLING_ENV]) {
       socket.once('data', (chunk: Buffer) => {
         stopReading(socket)
         const unread = Buffer.concat([chunk, ...(socket as unknown as { readableBuffer: Buffer[] }).readableBuffer])
-        if (!node0.pass(1, socket, unread, 'dispatched')) echo(0, socket, unread, 'no-channel' as HandoffRoute)
+        if (node0.pass(1, socket, unread, 'dispatched')) return
+        const handle = takeHandle(socket)
+        if (handle) echo(0, handle as StreamHandle, unread, 'no-channel' as HandoffRoute)
       })
     })
     server.listen(0, '127.0.0.1')

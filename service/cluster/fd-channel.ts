@@ -18,6 +18,7 @@
 // cluster parent, or connected by this process to a listener the parent made (fd-mesh.ts).
 
 import net from 'node:net'
+import { takeHandle } from '../node/client-socket.js'
 import type { HandoffRoute } from '../node/credential.js'
 import { encodeFrame, encodePass, FRAME_ACK, FRAME_HEADER_BYTES, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
 import { connectPipe, loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
@@ -30,8 +31,8 @@ export interface SiblingChannelsOptions {
   self: number
   /** Counters to add to (for example the node's metrics); a fresh set by default. */
   stats?: ChannelStats
-  /** Serves a client connection: one a sibling passed here, or one this node passed that came back. */
-  adopt(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void
+  /** Serves a client connection (its handle): one a sibling passed here, or one this node passed that came back. */
+  adopt(handle: StreamHandle, bytes: Buffer, route: HandoffRoute): void
   log(message: string): void
   ackTimeoutMs?: number
 }
@@ -50,19 +51,7 @@ export interface ChannelStats {
 const noop = () => {}
 const CLOSED_BY_SIBLING = 'closed by the sibling'
 
-/** Takes the handle out of a socket the front end has detached (it must not be read or written here any more). */
-function takeHandle(socket: net.Socket): StreamHandle | null {
-  const s = socket as unknown as { _handle: StreamHandle | null }
-  const handle = s._handle
-  if (!handle || socket.destroyed) return null
-  handle.onread = noop
-  s._handle = null
-  // Without a handle, destroy only settles the socket's own state (timers, the server's count).
-  socket.destroy()
-  return handle
-}
-
-/** A net.Socket on a client handle that came over a channel (or back from one). */
+/** A plain net.Socket on a client handle that came back from a channel, only to close it. */
 function clientSocket(handle: StreamHandle): net.Socket {
   // front.ts stopReading stopped the handle without clearing this flag; net.Socket would then
   // never start reading it again.
@@ -121,7 +110,7 @@ class SiblingChannel {
   }
 
   pass(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
-    const handle = takeHandle(socket)
+    const handle = takeHandle(socket) as StreamHandle | null
     if (!handle) return // the client went away meanwhile: nothing to pass
     const seq = this.nextSeq++
     if (!this.write(encodePass(seq, route, bytes), handle)) {
@@ -229,7 +218,7 @@ class SiblingChannel {
       if (!frame.handle) continue
       this.owner.stats.received++
       // The payload is a view of the read it came in (a buffer of that read's size).
-      this.owner.adopt(clientSocket(frame.handle), frame.payload, frame.route)
+      this.owner.adopt(frame.handle, frame.payload, frame.route)
     }
   }
 
@@ -397,8 +386,8 @@ export class SiblingChannels {
     if (!quiet) this.log(`channel to node ${channel.peer} closed: ${reason}${unacked > 0 ? `; ${unacked} passed client(s) not taken` : ''}`)
   }
 
-  adopt(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
-    this.options.adopt(socket, bytes, route)
+  adopt(handle: StreamHandle, bytes: Buffer, route: HandoffRoute): void {
+    this.options.adopt(handle, bytes, route)
   }
 
   /** A client passed and not taken: served here, from the bytes kept. */
@@ -408,7 +397,7 @@ export class SiblingChannels {
       handle.close()
       return
     }
-    this.options.adopt(clientSocket(handle), bytes, 'fallback')
+    this.options.adopt(handle, bytes, 'fallback')
   }
 
   log(message: string): void {

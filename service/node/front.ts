@@ -8,6 +8,7 @@
 // idle time-out, and a client pipelining faster than it reads is paused.
 
 import type net from 'node:net'
+import { readingSocket, type ClientHandle } from './client-socket.js'
 import type { HandoffRoute } from './credential.js'
 import { parseRequestHead, type RequestHead } from './http.js'
 
@@ -58,6 +59,7 @@ export function stopReading(socket: net.Socket): boolean {
 }
 
 export class ClientConnection {
+  readonly socket: net.Socket
   /**
    * A peer node opened this connection to relay requests: its first request carried a valid
    * credential, so later ones carry only the decision (request-path.ts).
@@ -74,7 +76,7 @@ export class ClientConnection {
   private adopted: HandoffRoute | null
 
   constructor(
-    readonly socket: net.Socket,
+    handle: ClientHandle,
     private readonly handler: RequestHandler,
     private readonly options: FrontOptions,
     private readonly onClose: (conn: ClientConnection) => void,
@@ -83,7 +85,7 @@ export class ClientConnection {
   ) {
     this.buf = initial && initial.length > 0 ? initial : null
     this.adopted = adopted
-    socket.setNoDelay(true)
+    const socket = (this.socket = readingSocket(handle, (bytes) => this.onData(bytes)))
     socket.setTimeout(options.idleTimeoutMs)
     socket.on('timeout', () => {
       if (!this.busy && this.buf) this.refuse(408, 'request head not received in time')
@@ -94,13 +96,13 @@ export class ClientConnection {
       this.clearHeadTimer()
       this.onClose(this)
     })
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     if (this.buf) this.pump()
   }
 
+  /** `chunk` is a view of the shared read buffer (client-socket.ts): what is kept is copied. */
   private onData(chunk: Buffer): void {
     if (this.ended || this.detached) return
-    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk)
     if (this.busy) {
       if (this.buf.length > this.options.maxBufferedPipeline) this.socket.pause()
       return
@@ -222,12 +224,11 @@ export class ClientConnection {
   detach(): Buffer | null {
     if (this.writing || !this.current) return null
     // Stop reading in this process first: bytes the kernel still holds travel with the
-    // socket; bytes already read are gathered here and travel with the message.
+    // socket; bytes already read are all here (reads are delivered as they happen, never
+    // held in the socket's stream buffer: client-socket.ts) and travel with the message.
     if (!stopReading(this.socket)) return null
     const parts: Buffer[] = [this.current]
     if (this.buf) parts.push(this.buf)
-    const buffered = (this.socket as unknown as { readableBuffer: Iterable<Buffer> }).readableBuffer
-    for (const chunk of buffered) parts.push(chunk)
     this.buf = null
     this.current = null
     this.clearHeadTimer()
@@ -244,8 +245,9 @@ export class FrontEnd {
     private readonly options: FrontOptions = DEFAULT_FRONT_OPTIONS,
   ) {}
 
-  accept(socket: net.Socket, initial: Buffer | null = null, adopted: HandoffRoute | null = null): ClientConnection {
-    const conn = new ClientConnection(socket, this.handler, this.options, (c) => this.connections.delete(c), initial, adopted)
+  /** A client on `handle`: accepted here, or passed by a sibling with the bytes it had read (`initial`). */
+  accept(handle: ClientHandle, initial: Buffer | null = null, adopted: HandoffRoute | null = null): ClientConnection {
+    const conn = new ClientConnection(handle, this.handler, this.options, (c) => this.connections.delete(c), initial, adopted)
     this.connections.add(conn)
     return conn
   }

@@ -15,6 +15,7 @@ import { InvalidArgumentError } from '../core/errors.js'
 import { reachableHost } from './address.js'
 import { startAdmin } from './admin.js'
 import { ContentCache } from './cache.js'
+import { acceptHandles, takeHandle, type ClientHandle } from './client-socket.js'
 import type { HandoffRoute } from './credential.js'
 import { EmulatedDisk, type DiskModel } from './disk.js'
 import { DEFAULT_FRONT_OPTIONS, FrontEnd } from './front.js'
@@ -82,8 +83,11 @@ export interface ClusterNode {
   /** Current load: requests this node is serving. */
   load(): number
   setPeers(peers: Record<number, string>): void
-  /** Take over a client connection handed off by a sibling, with the bytes already read from it. */
-  adoptSocket(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void
+  /**
+   * Take over a client connection handed off by a sibling (its handle, or a net.Socket the
+   * parent delivered), with the bytes already read from it.
+   */
+  adoptSocket(client: ClientHandle | net.Socket, bytes: Buffer, route: HandoffRoute): void
   /**
    * Also accept clients on `handle`, a listening socket other processes accept on too (the
    * cluster's shared front: the kernel gives each connection to one of them).
@@ -92,6 +96,9 @@ export interface ClusterNode {
   metricsText(): string
   close(): Promise<void>
 }
+
+/** Client connections a node holds at most; more are closed as they are accepted. */
+const MAX_CLIENTS = 10_000
 
 export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   if (!Number.isInteger(options.id) || options.id < 0) throw new InvalidArgumentError(`node id must be an integer >= 0, got ${options.id}`)
@@ -130,14 +137,12 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   }
   if (options.peers) setPeers(options.peers)
 
-  const clientServer = () => {
-    const server = net.createServer({ noDelay: true }, (socket) => front.accept(socket))
-    server.maxConnections = 10_000
-    return server
-  }
-  const server = clientServer()
+  // Clients are accepted as handles so that their sockets read into the shared buffer (client-socket.ts).
+  const full = () => front.connections.size >= MAX_CLIENTS
+  const server = net.createServer()
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   await once(server, 'listening')
+  acceptHandles(server, (handle) => front.accept(handle), full)
   const shared: net.Server[] = []
   const port = (server.address() as net.AddressInfo).port
   const advertiseHost = reachableHost(options.host)
@@ -171,11 +176,12 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     cache,
     load,
     setPeers,
-    adoptSocket(socket, bytes, route) {
-      front.accept(socket, bytes, route)
+    adoptSocket(client, bytes, route) {
+      const handle = client instanceof net.Socket ? takeHandle(client) : client
+      if (handle) front.accept(handle, bytes, route)
     },
     async acceptShared(handle) {
-      const sharedServer = clientServer()
+      const sharedServer = net.createServer()
       await new Promise<void>((resolve, reject) => {
         sharedServer.once('error', reject)
         sharedServer.listen(handle, () => {
@@ -183,6 +189,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
           resolve()
         })
       })
+      acceptHandles(sharedServer, (client) => front.accept(client), full)
       shared.push(sharedServer)
     },
     metricsText,

@@ -2,9 +2,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rm } from 'node:fs/promises'
+import { once } from 'node:events'
+import net from 'node:net'
+import { join } from 'node:path'
 import { startNode, type ClusterNode } from './node.js'
-import { fileBytes, get, makeDocroot, pipelinedSegments, rawExchange } from './testing.js'
+import { fileBytes, get, makeDocroot, parseResponses, pipelinedSegments, rawExchange, type RawResponse } from './testing.js'
 import { signHandoff } from './credential.js'
+import { parseRequestHead } from './http.js'
+import { PeerRelay } from './relay.js'
 
 const SIZES = [0, 1, 1000, 65536, 3_000_000]
 let root = ''
@@ -89,6 +94,96 @@ test('many concurrent clients through one relay: every response complete and cor
     Array.from({ length: 40 }, (_, i) => rawExchange(front.port, get(`/${SIZES[i % SIZES.length]}.bin`, '', '1.1'))),
   )
   results.forEach(([res], i) => assert.ok(res.body.equals(fileBytes(SIZES[i % SIZES.length])), `client ${i}`))
+})
+
+/** A client that sends its requests and reads nothing for `stallMs`: the relay's writes to it queue up. */
+function stalledClient(port: number, request: string, expect: number, stallMs: number): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error('stalled client timed out'))
+    }, 10_000)
+    socket.pause()
+    setTimeout(() => socket.resume(), stallMs)
+    socket.on('data', (chunk) => {
+      chunks.push(chunk)
+      const { responses } = parseResponses(Buffer.concat(chunks))
+      if (responses.length < expect) return
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(responses)
+    })
+    socket.on('error', reject)
+    socket.write(request)
+  })
+}
+
+test('clients that stop reading get every byte: response bytes still queued are not overwritten by the next read', async () => {
+  // The relay writes from its read buffer; a write the kernel cannot take at once must keep
+  // its bytes while the peer connection reads on (relay.ts, lent buffers).
+  const request = get('/3000000.bin', '', '1.1') + get('/65536.bin', '', '1.1') + get('/3000000.bin', '', '1.1')
+  const clients = await Promise.all(Array.from({ length: 4 }, (_, i) => stalledClient(front.port, request, 3, 100 + 50 * i)))
+  for (const responses of clients) {
+    assert.is(responses.length, 3)
+    assert.ok(responses[0].body.equals(fileBytes(3_000_000)), 'first 3 MB response')
+    assert.ok(responses[1].body.equals(fileBytes(65536)), '64 KB response')
+    assert.ok(responses[2].body.equals(fileBytes(3_000_000)), 'second 3 MB response')
+  }
+})
+
+test('a response arriving in small pieces for a client that stalls: bytes queued for the client are never overwritten', async () => {
+  // A peer that sends 1 MB in 4 KB pieces, each its own read at the relay; a client that
+  // reads nothing for 300 ms, on a Unix socket (a small kernel buffer that does not grow, as
+  // loopback TCP's does). Writes the kernel cannot take stay queued (below the socket's
+  // high-water mark, so the relay goes on reading) and must keep their bytes.
+  const body = fileBytes(1_000_000)
+  const clientPath = join(root, 'client.sock')
+  const peerServer = net.createServer((s) => {
+    s.setNoDelay(true)
+    s.once('data', async () => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n`)
+      for (let at = 0; at < body.length && !s.destroyed; at += 4096) {
+        s.write(body.subarray(at, at + 4096))
+        await new Promise((r) => setImmediate(r))
+      }
+    })
+  })
+  const clientSide = net.createServer()
+  peerServer.listen(0, '127.0.0.1')
+  clientSide.listen(clientPath)
+  await Promise.all([once(peerServer, 'listening'), once(clientSide, 'listening')])
+  const relay = new PeerRelay()
+  relay.setPeers(new Map([[1, `127.0.0.1:${(peerServer.address() as net.AddressInfo).port}`]]))
+  const reader = net.connect(clientPath)
+  const [client] = (await once(clientSide, 'connection')) as [net.Socket]
+  try {
+    reader.pause()
+    const received: Buffer[] = []
+    reader.on('data', (chunk) => received.push(chunk))
+    setTimeout(() => reader.resume(), 300)
+    const bytes = Buffer.from(get('/big', '', '1.1'))
+    const parsed = parseRequestHead(bytes)
+    if (!('head' in parsed)) throw new Error('request did not parse')
+    const outcome = await relay.relay(client, parsed.head, bytes, 1, () => '')
+    assert.is(outcome, 'next')
+    const { responses } = await new Promise<{ responses: RawResponse[] }>((resolve) => {
+      const check = () => {
+        const got = parseResponses(Buffer.concat(received))
+        if (got.responses.length > 0) resolve(got)
+        else reader.once('data', check)
+      }
+      check()
+    })
+    assert.ok(responses[0].body.equals(body), 'the 1 MB body, byte for byte')
+  } finally {
+    relay.close()
+    reader.destroy()
+    client.destroy()
+    peerServer.close()
+    clientSide.close()
+  }
 })
 
 test('a bare decision is taken only on a connection that showed a signed credential', async () => {

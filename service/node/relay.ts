@@ -5,8 +5,13 @@
 // head that carries fields a proxy must not forward (Connection, Expect, ...) or HTTP/1.0 is
 // rebuilt, as HTTP/1.1 keep-alive. Peers are l7 nodes, so the response is framed by its
 // Content-Length and forwarded byte for byte, its Connection line rewritten only when the
-// client's connection closes. No header maps, no async iterators: one 'data' handler per
+// client's connection closes. No header maps, no async iterators: one read callback per
 // peer connection, backpressure by pausing the peer while the client drains.
+//
+// A peer connection reads into a buffer of its own (net's `onread`, as client-socket.ts does
+// for clients), and the response bytes go to the client straight from it. A write the kernel
+// does not take at once keeps referring to those bytes, so after such a write the connection
+// reads into a fresh buffer and leaves the old one to the write.
 
 import net from 'node:net'
 import { NOT_FORWARDED, type RequestHead } from './http.js'
@@ -56,8 +61,14 @@ interface Exchange {
 /** The credential line for a request; `connectionTrusted`: the peer has accepted a full credential on this connection. */
 export type CredentialLine = (connectionTrusted: boolean) => string
 
+/** A peer connection's read buffer: a response of up to this size arrives in one read. */
+const READ_BYTES = 64 * 1024
+
 class PeerConnection {
   readonly socket: net.Socket
+  private readBuffer = Buffer.allocUnsafe(READ_BYTES)
+  /** Bytes of the last read may still be queued on the client socket: read into a new buffer next. */
+  private lent = false
   exchange: Exchange | null = null
   /** Exchanges completed on this connection. */
   used = 0
@@ -71,13 +82,23 @@ class PeerConnection {
     port: number,
   ) {
     const options = pool.options
-    this.socket = net.connect({ host, port, noDelay: true })
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: () => this.nextBuffer(),
+        callback: (count: number) => {
+          this.onData(this.readBuffer.subarray(0, count))
+          return true
+        },
+      },
+    })
     this.socket.setTimeout(options.connectTimeoutMs)
     this.socket.on('connect', () => {
       this.connected = true
       this.socket.setTimeout(this.exchange ? options.responseTimeoutMs : options.idleTimeoutMs)
     })
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk))
     this.socket.on('timeout', () => this.fail(this.connected ? 'peer did not answer in time' : 'peer connection timed out'))
     this.socket.on('error', (err) => this.fail(err.message))
     this.socket.on('close', () => this.fail('peer closed the connection'))
@@ -91,6 +112,16 @@ class PeerConnection {
     else this.socket.write(request)
   }
 
+  /** Called by net after every read (and once before the first): where the next read goes. */
+  private nextBuffer(): Buffer {
+    if (this.lent) {
+      this.lent = false
+      this.readBuffer = Buffer.allocUnsafe(READ_BYTES)
+    }
+    return this.readBuffer
+  }
+
+  /** `chunk` is a view of this connection's read buffer: kept bytes are copied, written ones lent (above). */
   private onData(chunk: Buffer): void {
     const ex = this.exchange
     if (!ex) {
@@ -107,7 +138,7 @@ class PeerConnection {
       const buf = ex.pending ? Buffer.concat([ex.pending, chunk]) : chunk
       const head = parseResponseHead(buf)
       if (head === 'incomplete') {
-        ex.pending = buf
+        ex.pending = buf === chunk ? Buffer.from(chunk) : buf
         return
       }
       if ('error' in head) {
@@ -133,6 +164,7 @@ class PeerConnection {
       }
       ex.lastWriteOk = ex.client.write(body)
     }
+    if (ex.client.writableLength > 0) this.lent = true
     ex.remaining -= body.length
     if (ex.remaining === 0) {
       this.finish(ex)
