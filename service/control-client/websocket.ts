@@ -15,6 +15,8 @@ import net from 'node:net'
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 const MAX_HANDSHAKE_BYTES = 16 * 1024
+/** Bytes one read takes at most (the buffer is reused for every read). */
+const READ_BYTES = 64 * 1024
 
 export interface MessageEventLike {
   data: ArrayBuffer | string
@@ -95,7 +97,21 @@ export class RawWebSocket {
     if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported, got ${url}`)
     const port = Number(u.port || 80)
     const host = u.hostname.replace(/^\[|\]$/g, '')
-    this.socket = net.connect({ host, port, noDelay: true })
+    // Reads land in a buffer of this connection's own (net's `onread`: no allocation and no
+    // stream event per read); onData copies what it keeps, and deliver() copies each message.
+    const readBuffer = Buffer.allocUnsafe(READ_BYTES)
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (count: number) => {
+          this.onData(readBuffer.subarray(0, count))
+          return true
+        },
+      },
+    })
     this.socket.on('connect', () => {
       this.socket.write(
         `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -103,7 +119,6 @@ export class RawWebSocket {
         'latin1',
       )
     })
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk))
     this.socket.on('error', (err) => this.emit('error', err))
     this.socket.on('close', () => this.onSocketClose())
   }
@@ -172,7 +187,7 @@ export class RawWebSocket {
       const end = buf.indexOf('\r\n\r\n', 0, 'latin1')
       if (end < 0) {
         if (buf.length > MAX_HANDSHAKE_BYTES) this.fail('handshake response too large')
-        else this.buffered = buf
+        else this.buffered = Buffer.from(buf)
         return
       }
       const problem = this.checkHandshake(buf.toString('latin1', 0, end))
