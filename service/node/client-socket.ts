@@ -68,24 +68,24 @@ interface ListeningHandle {
 
 /**
  * From now on, each client a listening `server` accepts goes to `accept` as a handle with
- * TCP_NODELAY set, instead of to net's 'connection' event; while `full()`, clients are
- * closed at once. Failed accepts (EMFILE and the like) are counted in `failures`.
+ * TCP_NODELAY set, instead of to net's 'connection' event. A failed accept (out of
+ * descriptors and the like: net would emit 'error') and a client refused while `full()`
+ * (closed at once) go to `dropped`.
  */
-export function acceptHandles(server: net.Server, accept: (handle: ClientHandle) => void, full: () => boolean): { failures: number } {
+export function acceptHandles(server: net.Server, accept: (handle: ClientHandle) => void, full: () => boolean, dropped: () => void): void {
   const listening = (server as unknown as { _handle: ListeningHandle | null })._handle
   if (!listening || typeof listening.onconnection !== 'function') throw new Error('acceptHandles: the server is not listening on a handle of its own')
-  const counts = { failures: 0 }
   listening.onconnection = (status, client) => {
     if (status !== 0 || !client) {
-      counts.failures++
+      dropped()
       return
     }
     if (full()) {
       client.close()
+      dropped()
       return
     }
     client.setNoDelay?.(true)
     accept(client)
   }
-  return counts
 }

@@ -24,6 +24,8 @@ export class NodeMetrics {
   fdViaParent = 0
   handoffRetries = 0
   handoffRefused = 0
+  /** Connections the kernel could not hand over (accept failed: out of descriptors, ...) or refused past the connection limit. */
+  acceptFailures = 0
   bytesSent = 0
   readonly rttCounts = new Array<number>(RTT_BUCKETS.length + 1).fill(0)
   rttSum = 0
@@ -94,6 +96,7 @@ export class NodeMetrics {
       .family('l7_node_fd_ack_timeouts_total', 'counter', 'Passed client sockets closed because the sibling did not acknowledge in time.', [[l, this.fdChannels.ackTimeouts]])
       .family('l7_node_handoff_retries_total', 'counter', undefined, [[l, this.handoffRetries]])
       .family('l7_node_handoff_refused_total', 'counter', undefined, [[l, this.handoffRefused]])
+      .family('l7_node_accept_failures_total', 'counter', 'Client connections not taken: accept failed (out of descriptors, ...) or the node was at its connection limit.', [[l, this.acceptFailures]])
       .histogram('l7_node_dispatcher_rtt_seconds', 'Round trip of an assign to the dispatcher.', l, RTT_BUCKETS, this.rttCounts, this.rttCount, this.rttSum)
       .family('l7_node_fallback_seconds_total', 'counter', 'Time spent routing without the dispatcher.', [[l, this.fallbackSeconds()]])
       .family('l7_node_load', 'gauge', undefined, [[l, load]])

@@ -142,7 +142,8 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   const server = net.createServer()
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   await once(server, 'listening')
-  acceptHandles(server, (handle) => front.accept(handle), full)
+  const dropped = () => metrics.acceptFailures++
+  acceptHandles(server, (handle) => front.accept(handle), full, dropped)
   const shared: net.Server[] = []
   const port = (server.address() as net.AddressInfo).port
   const advertiseHost = reachableHost(options.host)
@@ -189,7 +190,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
           resolve()
         })
       })
-      acceptHandles(sharedServer, (client) => front.accept(client), full)
+      acceptHandles(sharedServer, (client) => front.accept(client), full, dropped)
       shared.push(sharedServer)
     },
     metricsText,
