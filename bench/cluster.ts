@@ -60,6 +60,8 @@ export interface ClusterBenchOptions {
   floor?: boolean
   /** Policy parameters for every l7 cluster run (unset ones keep their defaults). */
   params?: Partial<PolicyParams>
+  /** Where l7's dispatcher runs (ClusterOptions.dispatcherIn): its own process (default) or node 0's. */
+  dispatcherIn?: 'own' | 'node0'
   signal?: AbortSignal
   log?: (line: string) => void
 }
@@ -126,6 +128,7 @@ export interface ClusterBenchResult {
     zipf: number
     sequence: number
     nodes: number
+    dispatcherIn: 'own' | 'node0'
   }
   results: ConfigResult[]
   /** Stopped by the signal before the whole matrix was measured: `results` holds what was. */
@@ -422,6 +425,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
             policy,
             params: options.params,
             handoff,
+            dispatcherIn: options.dispatcherIn,
             docroot,
             port: 0,
             front: fronts.includes('shared') ? '127.0.0.1:0' : undefined,
@@ -488,6 +492,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         zipf: ZIPF_ALPHA,
         sequence: SEQUENCE_LENGTH,
         nodes: NODES,
+        dispatcherIn: options.dispatcherIn ?? 'own',
       },
       results,
       interrupted,
@@ -526,7 +531,7 @@ export function formatClusterBench(r: ClusterBenchResult): string {
       .join(' ')
   }
   const lines = [
-    `l7 cluster (${s.nodes} nodes), its clients coming through ${s.fronts.map((f) => FRONT_TEXT[f]).join(' or ')},`,
+    `l7 cluster (${s.nodes} nodes${s.dispatcherIn === 'node0' ? ', the dispatcher inside node 0' : ''}), its clients coming through ${s.fronts.map((f) => FRONT_TEXT[f]).join(' or ')},`,
     `vs HAProxy http balance uri -> ${s.nodes} nginx;`,
     `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), median of ${s.rounds} alternating rounds;`,
     `${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,

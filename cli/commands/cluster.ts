@@ -21,6 +21,7 @@ export default class Cluster extends L7Command {
     '<%= config.bin %> cluster --nodes 4 --policy ds --param hotThreshold=100 --files 2000 --cache-mb 8 --disk seek=8ms,mbps=20',
     '<%= config.bin %> cluster --nodes 3 --docroot www --listen 0 --handoff fd --json',
     '<%= config.bin %> cluster --nodes 4 --listen 0 --front 127.0.0.1:0 --json',
+    '<%= config.bin %> cluster --nodes 4 --listen 0 --front 127.0.0.1:0 --dispatcher-in node0',
     '<%= config.bin %> cluster --nodes 2 --files 200 --listen 0 --admin 0 --restart no --assign-deadline 300ms',
   ]
 
@@ -38,6 +39,11 @@ export default class Cluster extends L7Command {
     }),
     'cache-mb': cacheMbFlag(32),
     disk: diskFlag,
+    'dispatcher-in': Flags.string({
+      description: "where the dispatcher runs: own (its own process) or node0 (inside node 0's process, as a back-end may host it: one process fewer on the machine; node 0 and the dispatcher then fail and restart together)",
+      default: 'own',
+      options: ['own', 'node0'],
+    }),
     handoff: Flags.string({ description: 'handoff mechanism: relay (the request over a persistent connection to the peer), or fd (the client socket passed straight to the sibling node process, over a Unix socket per pair of nodes)', default: 'relay', options: ['relay', 'fd'] }),
     token: Flags.string({ description: 'cluster token (default: random)', env: 'L7_TOKEN' }),
     restart: Flags.string({ description: 'restart a child that dies with a signal or a non-zero exit code (backoff 250ms doubling to 10s), or not', default: 'on-failure', options: ['on-failure', 'no'] }),
@@ -61,6 +67,7 @@ export default class Cluster extends L7Command {
       cacheBytes: parseCacheMb(flags['cache-mb']) * 1024 * 1024,
       disk: parseDiskFlag(flags.disk),
       handoff: flags.handoff as 'relay' | 'fd',
+      dispatcherIn: flags['dispatcher-in'] as 'own' | 'node0',
       token: flags.token,
       restart: flags.restart as 'on-failure' | 'no',
       adminPort: flags.admin,

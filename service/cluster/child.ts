@@ -1,6 +1,7 @@
-// Entry point of a process started by `l7 cluster`: a node or the dispatcher, configured by
-// the L7_CLUSTER_CHILD environment variable. It reports `ready` over IPC, passes client
-// sockets (handoff fd) straight to its siblings over its direct channels, through the parent
+// Entry point of a process started by `l7 cluster`: a node (which may host the dispatcher
+// too) or the dispatcher, configured by the L7_CLUSTER_CHILD environment variable. It reports
+// `ready` over IPC, passes client sockets (handoff fd) straight to its siblings over its
+// direct channels, through the parent
 // only where a channel is not up, and exits when the parent goes away (IPC 'disconnect'),
 // so that no child outlives its cluster.
 
@@ -49,6 +50,8 @@ async function runNode(config: NodeChildConfig): Promise<void> {
   const log = (message: string) => process.stderr.write(`node ${config.id}: ${message}\n`)
   // Direct channels to the siblings (handoff fd); opened once the node can adopt sockets.
   let channels: SiblingChannels | null = null
+  // The dispatcher this process hosts (dispatcherIn 'node0') is up before the node asks it anything.
+  const hosted = config.hostDispatcher ? await startClusterDispatcher(config.hostDispatcher) : null
   node = await startNode({
     id: config.id,
     docroot: config.docroot,
@@ -93,9 +96,10 @@ async function runNode(config: NodeChildConfig): Promise<void> {
       for (const { peer, fd } of fdPeers) channels.open(peer, fd)
     }
   }
-  stop = () => {
+  stop = async () => {
     channels?.close()
-    return node!.close()
+    await node!.close()
+    await hosted?.close()
   }
   process.on('message', (message: ParentMessage, handle?: net.Socket) => {
     if (message.type === 'adopt' && handle) node!.adoptSocket(handle, Buffer.from(message.bytes), message.route)

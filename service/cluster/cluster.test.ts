@@ -74,6 +74,46 @@ test('restart on-failure: a killed node is logged, restarted on the same ports w
   assert.ok((await state(c)).nodes.every((n) => n.up), 'the nodes registered with the restarted dispatcher')
 })
 
+test('dispatcherIn node0: the dispatcher runs in node 0\'s process; requests are dispatched; node 0 and the dispatcher come back together', async () => {
+  const c = await startCluster({ nodes: 3, port: 0, files: 20, cacheDir: cache, restart: 'on-failure', dispatcherIn: 'node0', log })
+  clusters.push(c)
+  assert.equal(c.children.map((x) => x.role), ['node', 'node', 'node'], 'no process of its own')
+  assert.ok((await state(c)).nodes.every((n) => n.up), 'every node registered with it')
+  const routes = new Set<string>()
+  for (let f = 0; f < 20; f++) {
+    const res = await fetch(`${c.nodes[f % 3]}/${f}.txt`)
+    assert.is(res.status, 200)
+    routes.add(res.headers.get('x-l7-route')!)
+    await res.arrayBuffer()
+  }
+  assert.ok(routes.has('dispatched') || routes.has('handoff'), `decided by the dispatcher: ${[...routes].join(', ')}`)
+  assert.not.ok(routes.has('fallback'))
+  await c.killDispatcher().then(
+    () => assert.unreachable('killDispatcher should refuse'),
+    (err: Error) => assert.match(err.message, /inside node 0/),
+  )
+  const back = c.waitRestarted('dispatcher')
+  await c.killNode(0)
+  await back
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline && !(await state(c).then((s) => s.nodes.length === 3 && s.nodes.every((n) => n.up), () => false))) await new Promise((r) => setTimeout(r, 50))
+  assert.ok((await state(c)).nodes.every((n) => n.up), 'every node registered with the restarted dispatcher')
+  const res = await fetch(`${c.nodes[1]}/3.txt`)
+  assert.is(res.status, 200)
+  await res.arrayBuffer()
+})
+
+test('dispatcherIn node0 without a dispatcher, or an unknown place: a clear error', async () => {
+  await startCluster({ nodes: 1, port: 0, files: 20, cacheDir: cache, dispatcher: false, dispatcherIn: 'node0' }).then(
+    (c) => (clusters.push(c), assert.unreachable('started')),
+    (err: Error) => assert.match(err.message, /needs a dispatcher/),
+  )
+  await startCluster({ nodes: 1, port: 0, files: 20, cacheDir: cache, dispatcherIn: 'node7' as never }).then(
+    (c) => (clusters.push(c), assert.unreachable('started')),
+    (err: Error) => assert.match(err.message, /must be own or node0, got node7/),
+  )
+})
+
 test('restart no: a killed node is logged and left dead', async () => {
   const c = await startCluster({ nodes: 1, port: 0, files: 20, cacheDir: cache, restart: 'no', log })
   clusters.push(c)

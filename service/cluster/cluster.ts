@@ -21,7 +21,7 @@ import { DEFAULT_CACHE_BYTES } from '../node/node.js'
 import { cachedFileSet } from './fileset-cache.js'
 export { writeSurgeFileSet } from './fileset-cache.js'
 import { freePort } from './ports.js'
-import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type ParentMessage } from './messages.js'
+import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type DispatcherChildConfig, type ParentMessage } from './messages.js'
 import { stopReading } from '../node/front.js'
 import { bindSharedFront, type SharedFront } from './front.js'
 import { parseListen, reachableHost } from '../node/address.js'
@@ -63,6 +63,12 @@ export interface ClusterOptions {
   token?: string
   /** false = no dispatcher: nodes route by chbl over the static membership. */
   dispatcher?: boolean
+  /**
+   * Where the dispatcher runs: its own process ('own', the default) or node 0's ('node0', as
+   * Aron et al. let a back-end host it): one process fewer, and node 0 and the dispatcher
+   * then fail and restart together (killDispatcher and restartDispatcher refuse; kill node 0).
+   */
+  dispatcherIn?: 'own' | 'node0'
   /**
    * With handoff fd: false = no direct channels between the nodes, every socket goes through this
    * process (the route otherwise used only where a channel is not up; specs, comparisons).
@@ -174,6 +180,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? randomBytes(16).toString('hex')
   const withDispatcher = options.dispatcher !== false
+  const dispatcherIn = options.dispatcherIn ?? 'own'
+  if (dispatcherIn !== 'own' && dispatcherIn !== 'node0') throw new InvalidArgumentError(`--dispatcher-in must be own or node0, got ${dispatcherIn}`)
+  if (dispatcherIn === 'node0' && !withDispatcher) throw new InvalidArgumentError('--dispatcher-in node0 needs a dispatcher (the cluster was started without one)')
   const restartPolicy = options.restart ?? 'no'
   if (restartPolicy !== 'no' && restartPolicy !== 'on-failure') throw new InvalidArgumentError(`--restart must be on-failure or no, got ${restartPolicy}`)
   const adminBase = options.adminPort ?? 0
@@ -376,9 +385,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       const entry: ClusterChild = { role: 'dispatcher', id: -1, process: null as unknown as ChildProcess, restarts: 0, url: '', port: 0, adminPort: null }
       const config: ChildConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token, adminPort: adminBase === 0 ? await freePort('127.0.0.1') : adminBase }
       dispatcherSup = { entry, config, what: 'the dispatcher', attempt: 0, startedAt: 0, stopping: false, timer: null }
-      supervised.push(dispatcherSup)
-      children.push(entry)
-      await launch(dispatcherSup)
+      if (dispatcherIn === 'own') {
+        supervised.push(dispatcherSup)
+        children.push(entry)
+        await launch(dispatcherSup)
+      } else {
+        // Node 0's process starts it on these fixed ports (and again on the same ones when it restarts).
+        const c = config as { port: number; adminPort: number }
+        Object.assign(entry, { url: `ws://${adminHost}:${c.port}`, port: c.port, adminPort: c.adminPort })
+      }
     }
     const dispatcherUrl = dispatcherSup?.entry.url ?? null
     const nodeIds = Array.from({ length: count }, (_, id) => id)
@@ -407,14 +422,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           forwardAllTo: options.forwardAllTo,
           assignDeadlineMinMs: options.assignDeadlineMinMs,
           assignDeadlineMaxMs: options.assignDeadlineMaxMs,
+          hostDispatcher: dispatcherIn === 'node0' && id === 0 ? (dispatcherSup!.config as DispatcherChildConfig) : undefined,
         }
-        const sup: Supervised = { entry, config, what: `node ${id}`, attempt: 0, startedAt: 0, stopping: false, timer: null }
+        const sup: Supervised = { entry, config, what: id === 0 && dispatcherIn === 'node0' ? 'node 0 (with the dispatcher)' : `node ${id}`, attempt: 0, startedAt: 0, stopping: false, timer: null }
         supervised.push(sup)
         children.push(entry)
         nodesById.set(id, entry)
         await launch(sup, initialChannels.get(id))
       }),
     )
+    if (dispatcherSup && dispatcherIn === 'node0') dispatcherSup.entry.process = nodesById.get(0)!.process
     if (dispatcherSup) await waitRegistered(dispatcherSup.entry, [...nodesById.values()])
   } catch (err) {
     process.off('exit', onExit)
@@ -449,9 +466,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       if (n) await stopChild(n.process, signal)
     },
     async killDispatcher(signal = 'SIGKILL') {
+      if (dispatcherIn === 'node0') throw new InvalidArgumentError('the dispatcher runs inside node 0 (--dispatcher-in node0): kill node 0')
       if (dispatcherEntry) await stopChild(dispatcherEntry.process, signal)
     },
     async restartDispatcher() {
+      if (dispatcherIn === 'node0') throw new InvalidArgumentError('the dispatcher runs inside node 0 (--dispatcher-in node0): it restarts with node 0')
       const sup = dispatcherSup
       if (!sup) return
       if (sup.timer) clearTimeout(sup.timer)
@@ -462,7 +481,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       await launch(sup)
     },
     waitRestarted(role, id, timeoutMs = READY_TIMEOUT_MS) {
-      const entry = role === 'dispatcher' ? dispatcherEntry : nodesById.get(id ?? -1)
+      const entry = role === 'dispatcher' ? (dispatcherIn === 'node0' ? nodesById.get(0) : dispatcherEntry) : nodesById.get(id ?? -1)
       if (!entry) return Promise.reject(new InvalidArgumentError(`no ${role} ${id ?? ''} in this cluster`))
       const before = entry.restarts
       return new Promise<void>((resolve, reject) => {

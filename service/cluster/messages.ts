@@ -28,6 +28,8 @@ export interface NodeChildConfig {
   assignDeadlineMaxMs?: number
   /** With handoff fd: the inherited descriptors of this node's direct channels to its siblings (fd-mesh.ts). */
   fdPeers?: Array<{ peer: number; fd: number }>
+  /** The dispatcher runs in this node's process (cluster option dispatcherIn 'node0'): started first, on its fixed port. */
+  hostDispatcher?: DispatcherChildConfig
 }
 
 export interface DispatcherChildConfig {

@@ -30,6 +30,7 @@ export default class BenchCluster extends L7Command {
     '<%= config.bin %> bench cluster --policies ds --handoff relay --floor --duration 3s',
     '<%= config.bin %> bench cluster --policies ds --handoff fd --connection close --rounds 1 --cpu-prof bench-prof',
     '<%= config.bin %> bench cluster --policies chbl --handoff relay --rounds 1 --json',
+    '<%= config.bin %> bench cluster --policies ds --handoff relay --dispatcher-in node0 --duration 3s',
   ]
 
   static override flags = {
@@ -41,6 +42,7 @@ export default class BenchCluster extends L7Command {
     rounds: Flags.integer({ description: 'rounds per configuration, each a peer run and an l7 run (alternating which goes first); medians are reported', default: 3, min: 1, max: 15 }),
     files: Flags.integer({ description: 'files in the generated SURGE document root (the cluster default)', default: 2000, min: 1, max: 100_000 }),
     param: paramFlag,
+    'dispatcher-in': Flags.string({ description: "where l7's dispatcher runs: own (its own process) or node0 (inside node 0's process; l7 cluster --dispatcher-in)", default: 'own', options: ['own', 'node0'] }),
     floor: Flags.boolean({ description: "also measure the platform floor: 4 processes of the least Node.js server (files in memory, no routing) through the same fronts, against the same peer runs", default: false }),
     'cpu-prof': Flags.string({ description: "directory for the node processes' CPU profiles (node --cpu-prof), one folder per policy and handoff" }),
     json: jsonFlag('print the whole result (every round, CPU by process role, l7 routes) as one JSON document'),
@@ -62,6 +64,7 @@ export default class BenchCluster extends L7Command {
         files: flags.files,
         cpuProfDir: flags['cpu-prof'],
         params: parseParamFlag(flags.param),
+        dispatcherIn: flags['dispatcher-in'] as 'own' | 'node0',
         floor: flags.floor,
         signal: interrupt.signal,
         log: (line) => process.stderr.write(`${line}\n`),
