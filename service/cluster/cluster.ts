@@ -24,6 +24,7 @@ import { freePort } from './ports.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type DispatcherChildConfig, type ParentMessage } from './messages.js'
 import { stopReading } from '../node/front.js'
 import { bindSharedFront, type SharedFront } from './front.js'
+import { clusterDispatcherUrl } from './dispatcher.js'
 import { parseListen, reachableHost } from '../node/address.js'
 import { FdMesh, releaseEnds, type MeshEnd } from './fd-mesh.js'
 
@@ -391,8 +392,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         await launch(dispatcherSup)
       } else {
         // Node 0's process starts it on these fixed ports (and again on the same ones when it restarts).
-        const c = config as { port: number; adminPort: number }
-        Object.assign(entry, { url: `ws://${adminHost}:${c.port}`, port: c.port, adminPort: c.adminPort })
+        const c = config as DispatcherChildConfig
+        Object.assign(entry, { url: clusterDispatcherUrl(c, c.port), port: c.port, adminPort: c.adminPort })
       }
     }
     const dispatcherUrl = dispatcherSup?.entry.url ?? null

@@ -2,7 +2,14 @@
 // on the Wasm scheduler when it is built, else the TypeScript reference (same decisions).
 
 import { startDispatcher, type Dispatcher, type LogFn } from '../dispatcher/dispatcher.js'
+import { reachableHost } from '../node/address.js'
 import type { DispatcherChildConfig } from './messages.js'
+
+/** The URL nodes reach a cluster dispatcher on (a wildcard listen address is reached on loopback). */
+export function clusterDispatcherUrl(config: Pick<DispatcherChildConfig, 'host'>, port: number): string {
+  const host = reachableHost(config.host)
+  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
 
 /** Warnings and errors only: joins and leaves would drown the cluster's one-line output. */
 const quietLog: LogFn = (level, event, fields = {}) => {
@@ -17,6 +24,5 @@ export async function startClusterDispatcher(config: DispatcherChildConfig): Pro
   } catch {
     dispatcher = await startDispatcher({ ...options, impl: 'ts' })
   }
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host
-  return { port: dispatcher.port, url: `ws://${host}:${dispatcher.port}`, adminPort: dispatcher.adminPort, close: () => dispatcher.close() }
+  return { port: dispatcher.port, url: clusterDispatcherUrl(config, dispatcher.port), adminPort: dispatcher.adminPort, close: () => dispatcher.close() }
 }
