@@ -62,6 +62,8 @@ export interface ClusterBenchOptions {
   params?: Partial<PolicyParams>
   /** Where l7's dispatcher runs (ClusterOptions.dispatcherIn): its own process (default) or node 0's. */
   dispatcherIn?: 'own' | 'node0'
+  /** Threads of both HAProxy instances (nbthread); absent: HAProxy's default, one per CPU. */
+  haproxyThreads?: number
   signal?: AbortSignal
   log?: (line: string) => void
 }
@@ -129,6 +131,8 @@ export interface ClusterBenchResult {
     sequence: number
     nodes: number
     dispatcherIn: 'own' | 'node0'
+    /** HAProxy's nbthread on both sides; null: its default (one per CPU). */
+    haproxyThreads: number | null
   }
   results: ConfigResult[]
   /** Stopped by the signal before the whole matrix was measured: `results` holds what was. */
@@ -281,7 +285,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
       await mkdir(nginxDir)
       backends.push(track(await startNginx({ nginx, docroot, dir: nginxDir })))
     }
-    const peerFront = track(await startHaproxy({ haproxy, dir, mode: 'http', servers: backends.map((b) => b.port) }))
+    const peerFront = track(await startHaproxy({ haproxy, dir, mode: 'http', servers: backends.map((b) => b.port), threads: options.haproxyThreads }))
     const peerProcesses: Processes = () => [
       { role: 'haproxy', pid: peerFront.pid },
       ...backends.flatMap((b) => [b.pid, ...childPids(b.pid)].map((pid) => ({ role: 'nginx', pid }))),
@@ -397,7 +401,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         const entries: Entry[] = []
         for (const front of fronts) {
           if (front === 'haproxy') {
-            const proxy = track(await startHaproxy({ haproxy: haproxy!, dir, mode: 'tcp', servers: ports }))
+            const proxy = track(await startHaproxy({ haproxy: haproxy!, dir, mode: 'tcp', servers: ports, threads: options.haproxyThreads }))
             proxies.push(proxy)
             entries.push({ front, port: proxy.port, processes: () => [{ role: 'haproxy', pid: proxy.pid }, ...processes()] })
           } else entries.push({ front, port: sharedPort, processes })
@@ -493,6 +497,7 @@ export async function runClusterBench(options: ClusterBenchOptions = {}): Promis
         sequence: SEQUENCE_LENGTH,
         nodes: NODES,
         dispatcherIn: options.dispatcherIn ?? 'own',
+        haproxyThreads: options.haproxyThreads ?? null,
       },
       results,
       interrupted,
@@ -534,7 +539,7 @@ export function formatClusterBench(r: ClusterBenchResult): string {
     `l7 cluster (${s.nodes} nodes${s.dispatcherIn === 'node0' ? ', the dispatcher inside node 0' : ''}), its clients coming through ${s.fronts.map((f) => FRONT_TEXT[f]).join(' or ')},`,
     `vs HAProxy http balance uri -> ${s.nodes} nginx;`,
     `wrk -t1 -c${s.clients} -d${s.duration}s, Zipf(${s.zipf}) over ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB), median of ${s.rounds} alternating rounds;`,
-    `${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy}`,
+    `${r.machine.cpus} CPUs, Node ${r.machine.node}, HAProxy ${r.machine.haproxy} (${s.haproxyThreads === null ? 'its default threads, one per CPU' : `nbthread ${s.haproxyThreads}`}, both sides)`,
     `load average at start ${load(r.machine.loadavgStart)}, at end ${load(r.machine.loadavgEnd)}`,
     '',
     group([['', 1], ['req/s', 3], ['CPU us/req', 3], ['kernel', 2], ['p99 ms', 2], ['errors', 2]]),

@@ -16,6 +16,8 @@ test('haproxyConfig: http is balance uri, consistent, bounded, reused; tcp is ro
   const tcp = haproxyConfig({ mode: 'tcp', port: 9000, servers: [9001] })
   assert.ok(tcp.includes('mode tcp') && tcp.includes('balance roundrobin'))
   assert.not.ok(tcp.includes('balance uri') || tcp.includes('http-reuse'))
+  assert.not.ok(http.includes('nbthread'), "HAProxy's own thread count unless one is asked for")
+  assert.ok(haproxyConfig({ mode: 'tcp', port: 9000, servers: [9001], threads: 1 }).includes('nbthread 1'))
 })
 
 test('startHaproxy: both modes pass requests to the back ends and stop', async () => {

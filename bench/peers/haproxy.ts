@@ -28,17 +28,20 @@ export interface HaproxyConfig {
   servers: number[]
   /** `hash-balance-factor` in http mode (150: no server above 1.5 times the average load). */
   balanceFactor?: number
+  /** `nbthread`; absent: HAProxy's own default (2.6: one thread per CPU it may run on). */
+  threads?: number
 }
 
 /**
- * The configuration text. One thread on both sides, so that the two balancers are the same
- * program with the same resources and only the mode differs; `maxconn` well above the load;
- * short connect/queue time-outs so that a dead back end shows as errors rather than a stall.
+ * The configuration text. The same threads on both sides (HAProxy's default unless `threads`
+ * says otherwise: what a user runs), so that the two balancers are the same program with the
+ * same resources and only the mode differs; `maxconn` well above the load; short
+ * connect/queue time-outs so that a dead back end shows as errors rather than a stall.
  */
 export function haproxyConfig(c: HaproxyConfig): string {
   const lines = [
     'global',
-    '  nbthread 1',
+    ...(c.threads === undefined ? [] : [`  nbthread ${c.threads}`]),
     '  maxconn 8192',
     '',
     'defaults',
