@@ -128,6 +128,8 @@ function plan(example: Example, peers: { node: string; dispatcher: string }): Pl
       return { argv, service: true }
     case 'cluster':
       set(argv, '--listen', has(argv, '--listen') ? portZero(argv[argv.indexOf('--listen') + 1]) : '0')
+      // Examples run side by side: a fixed client address would be taken by the one before.
+      if (has(argv, '--front')) map(argv, '--front', portZero)
       if (has(argv, '--nodes')) map(argv, '--nodes', cap(2))
       if (!has(argv, '--docroot')) set(argv, '--files', '20')
       return { argv, service: true }
