@@ -17,8 +17,8 @@
 // Channels are IPC pipes (ipc-pipe.ts) opened on descriptors this process inherited from the
 // cluster parent, or connected by this process to a listener the parent made (fd-mesh.ts).
 
-import net from 'node:net'
-import { takeHandle } from '../node/client-socket.js'
+import type net from 'node:net'
+import { readingSocket, takeHandle } from '../node/client-socket.js'
 import type { HandoffRoute } from '../node/credential.js'
 import { encodeFrame, encodePass, FRAME_ACK, FRAME_HEADER_BYTES, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
 import { connectPipe, loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
@@ -51,19 +51,10 @@ export interface ChannelStats {
 const noop = () => {}
 const CLOSED_BY_SIBLING = 'closed by the sibling'
 
-/** A plain net.Socket on a client handle that came back from a channel, only to close it. */
-function clientSocket(handle: StreamHandle): net.Socket {
-  // front.ts stopReading stopped the handle without clearing this flag; net.Socket would then
-  // never start reading it again.
-  handle.reading = false
-  // noDelay: the sending node's listener set TCP_NODELAY (node.ts), and a socket option belongs
-  // to the socket, not the descriptor; saying so spares the front end a setsockopt per client.
-  return new net.Socket({ handle, readable: true, writable: true, noDelay: true } as net.SocketConstructorOpts)
-}
-
 /** Sends FIN to a client whose handle this process holds, then lets go of the handle. */
 function shutDownClient(handle: StreamHandle): void {
-  const socket = clientSocket(handle)
+  // What the client sends meanwhile is read and dropped.
+  const socket = readingSocket(handle, noop)
   socket.on('error', noop)
   socket.end()
   socket.once('finish', () => socket.destroy())

@@ -29,7 +29,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
 /**
  * A socket on `handle` whose reads are delivered to `onRead` as a view of the shared read
  * buffer, valid only until it returns. `noDelay`: TCP_NODELAY is already set on the
- * descriptor (a socket option travels with it), so the socket need not set it again.
+ * descriptor (acceptHandles, or the sibling's listener for a passed one: a socket option
+ * travels with the descriptor), so saying so spares a setsockopt per client.
  */
 export function readingSocket(handle: ClientHandle, onRead: (bytes: Buffer) => void): net.Socket {
   // A handle another socket stopped reading (front.ts stopReading) keeps this flag, and
