@@ -384,7 +384,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   try {
     if (withDispatcher) {
       const entry: ClusterChild = { role: 'dispatcher', id: -1, process: null as unknown as ChildProcess, restarts: 0, url: '', port: 0, adminPort: null }
-      const config: ChildConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token, adminPort: adminBase === 0 ? await freePort('127.0.0.1') : adminBase }
+      const config: DispatcherChildConfig = { role: 'dispatcher', host, port: basePort === 0 ? await freePort(host) : basePort, policy, params: options.params ?? {}, token, adminPort: adminBase === 0 ? await freePort('127.0.0.1') : adminBase }
       dispatcherSup = { entry, config, what: 'the dispatcher', attempt: 0, startedAt: 0, stopping: false, timer: null }
       if (dispatcherIn === 'own') {
         supervised.push(dispatcherSup)
@@ -392,8 +392,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         await launch(dispatcherSup)
       } else {
         // Node 0's process starts it on these fixed ports (and again on the same ones when it restarts).
-        const c = config as DispatcherChildConfig
-        Object.assign(entry, { url: clusterDispatcherUrl(c, c.port), port: c.port, adminPort: c.adminPort })
+        Object.assign(entry, { url: clusterDispatcherUrl(config, config.port), port: config.port, adminPort: config.adminPort })
       }
     }
     const dispatcherUrl = dispatcherSup?.entry.url ?? null
@@ -432,7 +431,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         await launch(sup, initialChannels.get(id))
       }),
     )
-    if (dispatcherSup && dispatcherIn === 'node0') dispatcherSup.entry.process = nodesById.get(0)!.process
     if (dispatcherSup) await waitRegistered(dispatcherSup.entry, [...nodesById.values()])
   } catch (err) {
     process.off('exit', onExit)

@@ -76,7 +76,7 @@ if (process.env[SIBLING_ENV]) {
         const unread = Buffer.concat([chunk, ...(socket as unknown as { readableBuffer: Buffer[] }).readableBuffer])
         if (node0.pass(1, socket, unread, 'dispatched')) return
         const handle = takeHandle(socket)
-        if (handle) echo(0, handle as StreamHandle, unread, 'no-channel' as HandoffRoute)
+        if (handle) echo(0, handle, unread, 'no-channel' as HandoffRoute)
       })
     })
     server.listen(0, '127.0.0.1')

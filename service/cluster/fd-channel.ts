@@ -101,7 +101,7 @@ class SiblingChannel {
   }
 
   pass(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
-    const handle = takeHandle(socket) as StreamHandle | null
+    const handle = takeHandle(socket)
     if (!handle) return // the client went away meanwhile: nothing to pass
     const seq = this.nextSeq++
     if (!this.write(encodePass(seq, route, bytes), handle)) {

@@ -16,6 +16,7 @@
 // to the route through the `l7 cluster` parent instead of failing at the first handoff.
 
 import { constants } from 'node:os'
+import type { ClientHandle } from '../node/client-socket.js'
 
 /** A libuv pipe handle (PipeWrap), as far as this module uses it. */
 export interface PipeHandle {
@@ -38,11 +39,7 @@ export interface PipeHandle {
 }
 
 /** Any libuv stream handle (a client's TCPWrap): what travels over an IPC pipe. */
-export interface StreamHandle {
-  close(callback?: () => void): void
-  onread: unknown
-  reading?: boolean
-}
+export type StreamHandle = ClientHandle
 
 export interface WriteRequest {
   handle: PipeHandle | null
