@@ -33,6 +33,7 @@ test('--json: one configuration through both fronts, both sides answered 200s, C
   assert.is(r.settings.files, 200)
   assert.ok(r.settings.bytes > 0)
   assert.equal(r.settings.fronts, ['haproxy', 'shared'])
+  assert.equal(r.settings.params, {}, 'no --param: the defaults, and the JSON says so')
   assert.is(r.results.length, 2)
   assert.equal(r.results.map((x: { front: string }) => x.front), ['haproxy', 'shared'])
   // Both fronts' rows compare against the same peer run of the round.
@@ -71,10 +72,17 @@ test('--json: one configuration through both fronts, both sides answered 200s, C
 
 test('the table: a row per configuration with both sides and the load average', () => {
   if (missing.length) return
-  const run = l7('--policies', 'chbl', '--front', 'shared', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100', '--floor')
+  const run = l7('--policies', 'chbl', '--front', 'shared', '--handoff', 'fd', '--connection', 'close', '--duration', '1s', '--rounds', '1', '--files', '100', '--floor', '--param', 'balanceFactorPercent=150')
   assert.is(run.status, 0, run.stderr)
   assert.match(run.stdout, /load average at start [\d.]+ [\d.]+ [\d.]+, at end/)
+  assert.match(run.stdout, /^policy parameters: balanceFactorPercent=150 \(the rest at their defaults\)$/m)
   assert.match(run.stdout, /^chbl fd close shared\s+\d/m)
+  // The routes beside the table, shares of the requests the nodes served, for l7's rows only.
+  const routes = /^  chbl fd close shared\s+local (\d+)%, dispatched (\d+)%, handed off (\d+)%.*, cache misses [\d.]+%$/m.exec(run.stdout)
+  assert.ok(routes, run.stdout)
+  const total = Number(routes![1]) + Number(routes![2]) + Number(routes![3])
+  assert.ok(total >= 98 && total <= 102, `shares add up to ${total}%`)
+  assert.not.match(run.stdout, /^  floor/m)
   assert.not.match(run.stdout, /^chbl fd close haproxy/m)
   // --floor: the least Node.js server through the same front, against the same peer
   assert.match(run.stdout, /^node floor close shared\s+\d/m)
