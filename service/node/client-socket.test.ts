@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { once } from 'node:events'
 import net from 'node:net'
-import { acceptHandles, readingSocket, takeHandle, type ClientHandle } from './client-socket.js'
+import { acceptHandles, destroyAfterWrites, readingSocket, takeHandle, type ClientHandle } from './client-socket.js'
 
 async function listening(): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer()
@@ -73,6 +73,26 @@ test('takeHandle: the socket lets go of its handle, which a new reading socket r
   while (Buffer.concat(got).length < 'after the move'.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
   assert.is(Buffer.concat(got).toString(), 'after the move')
   client.destroy()
+  server.close()
+})
+
+test('destroyAfterWrites: the writes already made complete on a live socket, then it is destroyed and the peer sees the bytes and the end', async () => {
+  const { server, port } = await listening()
+  const client = net.connect(port, '127.0.0.1')
+  const [accepted] = (await once(server, 'connection')) as [net.Socket]
+  const received: Buffer[] = []
+  client.on('data', (chunk) => received.push(chunk))
+  const ended = once(client, 'close')
+  // A write the kernel takes at once still completes on the next tick; destroying before it
+  // runs is what made Node build an ERR_STREAM_DESTROYED error per connection.
+  let destroyedAtCompletion: boolean | null = null
+  accepted.write('the response', () => (destroyedAtCompletion = accepted.destroyed))
+  destroyAfterWrites(accepted)
+  assert.not.ok(accepted.destroyed, 'not yet: in the same tick')
+  await once(accepted, 'close')
+  assert.is(destroyedAtCompletion, false, 'the write completed before the socket was destroyed')
+  await ended
+  assert.is(Buffer.concat(received).toString(), 'the response')
   server.close()
 })
 

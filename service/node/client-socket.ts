@@ -27,6 +27,20 @@ export interface ClientHandle {
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
 
 /**
+ * Destroys `socket` once the writes it has completed are settled. A write the kernel takes at
+ * once leaves Writable's completion queued for the next tick; a socket destroyed before it
+ * runs makes Node build an ERR_STREAM_DESTROYED error (a stack trace: 3% of a node's time with
+ * `Connection: close`) that nobody sees. Ticks run in order, so the next one is after it.
+ */
+export function destroyAfterWrites(socket: net.Socket): void {
+  process.nextTick(destroySocket, socket)
+}
+
+function destroySocket(socket: net.Socket): void {
+  socket.destroy()
+}
+
+/**
  * A socket on `handle` whose reads are delivered to `onRead` as a view of the shared read
  * buffer, valid only until it returns. `noDelay`: TCP_NODELAY is already set on the
  * descriptor (acceptHandles, or the sibling's listener for a passed one: a socket option

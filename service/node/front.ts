@@ -8,7 +8,7 @@
 // idle time-out, and a client pipelining faster than it reads is paused.
 
 import type net from 'node:net'
-import { readingSocket, type ClientHandle } from './client-socket.js'
+import { destroyAfterWrites, readingSocket, type ClientHandle } from './client-socket.js'
 import type { HandoffRoute } from './credential.js'
 import { parseRequestHead, type RequestHead } from './http.js'
 
@@ -215,7 +215,7 @@ export class ClientConnection {
     const more = this.buf !== null
     this.buf = null
     this.clearHeadTimer()
-    if (!more && !this.writing) this.socket.destroy()
+    if (!more && !this.writing) destroyAfterWrites(this.socket)
     else this.socket.end()
   }
 
