@@ -519,6 +519,15 @@ function paramsText(params: Partial<PolicyParams>): string {
   return set.length === 0 ? 'the defaults' : `${set.join(', ')} (the rest at their defaults)`
 }
 
+/** The nodes' routes (metrics.ts) as the table names them; the last two only when they occur. */
+const ROUTE_LABELS: Array<{ route: string; label: string; always: boolean }> = [
+  { route: 'local', label: 'local', always: true },
+  { route: 'dispatched', label: 'dispatched', always: true },
+  { route: 'handoff', label: 'handed off', always: true },
+  { route: 'fallback', label: 'fallback', always: false },
+  { route: 'reused', label: 'reused', always: false },
+]
+
 /** "local 25%, dispatched 21%, handed off 54%, ..., cache misses 0.0%", or null without route counts. */
 function routeShares(x: ConfigResult): string | null {
   const sums: Record<string, number> = {}
@@ -526,19 +535,12 @@ function routeShares(x: ConfigResult): string | null {
     if (!round.l7.routes) return null
     for (const [route, n] of Object.entries(round.l7.routes)) sums[route] = (sums[route] ?? 0) + n
   }
-  const names: Array<[string, string]> = [
-    ['local', 'local'],
-    ['dispatched', 'dispatched'],
-    ['handoff', 'handed off'],
-    ['fallback', 'fallback'],
-    ['reused', 'reused'],
-  ]
-  const served = names.reduce((sum, [route]) => sum + (sums[route] ?? 0), 0)
+  const count = (route: string) => sums[route] ?? 0
+  const served = ROUTE_LABELS.reduce((sum, { route }) => sum + count(route), 0)
   if (served === 0) return null
-  const parts = names.filter(([route]) => route === 'local' || route === 'dispatched' || route === 'handoff' || (sums[route] ?? 0) > 0)
-  const text = parts.map(([route, label]) => `${label} ${Math.round((100 * (sums[route] ?? 0)) / served)}%`)
-  const lookups = (sums['cache hits'] ?? 0) + (sums['cache misses'] ?? 0)
-  if (lookups > 0) text.push(`cache misses ${((100 * (sums['cache misses'] ?? 0)) / lookups).toFixed(1)}%`)
+  const text = ROUTE_LABELS.filter(({ route, always }) => always || count(route) > 0).map(({ route, label }) => `${label} ${Math.round((100 * count(route)) / served)}%`)
+  const lookups = count('cache hits') + count('cache misses')
+  if (lookups > 0) text.push(`cache misses ${((100 * count('cache misses')) / lookups).toFixed(1)}%`)
   return text.join(', ')
 }
 
