@@ -1,9 +1,8 @@
 // Entry point of a process started by `l7 cluster`: a node (which may host the dispatcher
 // too) or the dispatcher, configured by the L7_CLUSTER_CHILD environment variable. It reports
 // `ready` over IPC, passes client sockets (handoff fd) straight to its siblings over its
-// direct channels, through the parent
-// only where a channel is not up, and exits when the parent goes away (IPC 'disconnect'),
-// so that no child outlives its cluster.
+// direct channels (through the parent only where a channel is not up), and exits when the
+// parent goes away (IPC 'disconnect'), so that no child outlives its cluster.
 
 import { closeSync } from 'node:fs'
 import type net from 'node:net'

@@ -21,6 +21,26 @@ export interface ClientHandle {
   reading?: boolean
   readStop?(): number
   setNoDelay?(enable: boolean): number
+  /** Bytes libuv still has to write. */
+  writeQueueSize?: number
+}
+
+/** The handle under `socket` (null once it is destroyed or its handle taken). */
+export function handleOf(socket: net.Socket): ClientHandle | null {
+  return (socket as unknown as { _handle: ClientHandle | null })._handle ?? null
+}
+
+/**
+ * Stops reading a socket at the handle (pause() alone lets Node go on filling its buffer), so
+ * bytes not yet read stay in the kernel and travel with the socket when it is passed on.
+ * False when the socket has no handle to stop.
+ */
+export function stopReading(socket: net.Socket): boolean {
+  const handle = handleOf(socket)
+  if (!handle?.readStop) return false
+  handle.readStop()
+  socket.pause()
+  return true
 }
 
 /** Shared by every client socket of the process; valid only inside a read callback. */
@@ -47,7 +67,7 @@ function destroySocket(socket: net.Socket): void {
  * travels with the descriptor), so saying so spares a setsockopt per client.
  */
 export function readingSocket(handle: ClientHandle, onRead: (bytes: Buffer) => void): net.Socket {
-  // A handle another socket stopped reading (front.ts stopReading) keeps this flag, and
+  // A handle another socket stopped reading (stopReading, above) keeps this flag, and
   // net.Socket would never start reading it again.
   handle.reading = false
   return new net.Socket({
@@ -64,14 +84,13 @@ export function readingSocket(handle: ClientHandle, onRead: (bytes: Buffer) => v
  * by the front end, or received from the parent as a net.Socket); null if it has none.
  */
 export function takeHandle(socket: net.Socket): ClientHandle | null {
-  const s = socket as unknown as { _handle: ClientHandle | null }
-  const handle = s._handle
+  const handle = handleOf(socket)
   if (!handle || socket.destroyed) return null
   // A socket net made (one received from the parent) is reading already: stop, or the next
   // socket's readStart fails (EALREADY) and destroys it.
   handle.readStop?.()
   handle.onread = () => {}
-  s._handle = null
+  ;(socket as unknown as { _handle: ClientHandle | null })._handle = null
   // Without a handle, destroy only settles the socket's own state (timers, the server's count).
   socket.destroy()
   return handle

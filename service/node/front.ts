@@ -8,7 +8,7 @@
 // idle time-out, and a client pipelining faster than it reads is paused.
 
 import type net from 'node:net'
-import { destroyAfterWrites, readingSocket, type ClientHandle } from './client-socket.js'
+import { destroyAfterWrites, handleOf, readingSocket, stopReading, type ClientHandle } from './client-socket.js'
 import type { HandoffRoute } from './credential.js'
 import { parseRequestHead, type RequestHead } from './http.js'
 
@@ -34,29 +34,6 @@ export interface FrontOptions {
 }
 
 export const DEFAULT_FRONT_OPTIONS: FrontOptions = { headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBufferedPipeline: 64 * 1024 }
-
-/** Node's socket handle, for the two things fd passing needs that the public API lacks. */
-interface SocketHandle {
-  readStop?(): number
-  writeQueueSize?: number
-}
-
-function handleOf(socket: net.Socket): SocketHandle | undefined {
-  return (socket as unknown as { _handle?: SocketHandle })._handle
-}
-
-/**
- * Stops reading a socket at the handle (pause() alone lets Node go on filling its buffer), so
- * bytes not yet read stay in the kernel and travel with the socket when it is passed on.
- * False when the socket has no handle to stop.
- */
-export function stopReading(socket: net.Socket): boolean {
-  const handle = handleOf(socket)
-  if (!handle?.readStop) return false
-  handle.readStop()
-  socket.pause()
-  return true
-}
 
 export class ClientConnection {
   readonly socket: net.Socket
