@@ -5,7 +5,7 @@
 // parent goes away (IPC 'disconnect'), so that no child outlives its cluster.
 
 import { closeSync } from 'node:fs'
-import type net from 'node:net'
+import net from 'node:net'
 import { startNode, type ClusterNode } from '../node/node.js'
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, type NodeChildConfig, type ParentMessage } from './messages.js'
 import { startClusterDispatcher } from './dispatcher.js'
@@ -73,8 +73,13 @@ async function runNode(config: NodeChildConfig): Promise<void> {
             // sibling when its channel is up, else through the parent.
             pass: (to, socket, bytes, route) => {
               if (channels?.pass(to, socket, bytes, route)) return
+              const handle = socket.release()
+              if (!handle) return // the client went away meanwhile
               node!.metrics.fdViaParent++
-              if (!send({ type: 'handoff', from: config.id, to, route, bytes }, socket)) socket.destroy()
+              // child_process sends a net.Socket and closes this process's copy once the
+              // parent has it (a bare handle it would leave open); manualStart: not read here.
+              const carrier = new net.Socket({ handle, manualStart: true } as net.SocketConstructorOpts)
+              if (!send({ type: 'handoff', from: config.id, to, route, bytes }, carrier)) carrier.destroy()
             },
           }
         : undefined,

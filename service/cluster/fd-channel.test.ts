@@ -12,7 +12,8 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readingSocket, stopReading, takeHandle } from '../node/client-socket.js'
+import { stopReading, takeHandle } from '../node/client-socket.js'
+import { ClientStream } from '../node/client-stream.js'
 import type { HandoffRoute } from '../node/credential.js'
 import { SiblingChannels } from './fd-channel.js'
 import { FdMesh, releaseEnds } from './fd-mesh.js'
@@ -22,11 +23,10 @@ const SIBLING_ENV = 'L7_FD_CHANNEL_TEST_SIBLING'
 
 /** Serves a client by echo: `node <id> <route>\n`, the bytes it came with, then whatever it sends. */
 function echo(id: number, handle: StreamHandle, bytes: Buffer, route: HandoffRoute): void {
-  // As the node's front end does: a socket reading into the shared buffer, which a write must copy.
-  const socket = readingSocket(handle, (chunk) => socket.write(Buffer.from(chunk)))
-  socket.on('error', () => socket.destroy())
-  socket.write(`node ${id} ${route}\n`)
-  socket.write(bytes)
+  // As the node's front end does: a stream reading into the shared buffer, which a write must copy.
+  const stream = new ClientStream(handle, { data: (chunk) => stream.write(Buffer.from(chunk)), end: () => stream.end(), close: () => {} })
+  stream.writeLatin1(`node ${id} ${route}\n`)
+  stream.write(bytes)
 }
 
 function channelsOrThrow(options: Parameters<typeof SiblingChannels.create>[0]): SiblingChannels {
@@ -73,9 +73,12 @@ if (process.env[SIBLING_ENV]) {
       socket.once('data', (chunk: Buffer) => {
         stopReading(socket)
         const unread = Buffer.concat([chunk, ...(socket as unknown as { readableBuffer: Buffer[] }).readableBuffer])
-        if (node0.pass(1, socket, unread, 'dispatched')) return
         const handle = takeHandle(socket)
-        if (handle) echo(0, handle, unread, 'no-channel' as HandoffRoute)
+        if (!handle) return
+        const stream = new ClientStream(handle, { data: () => {}, end: () => {}, close: () => {} })
+        if (node0.pass(1, stream, unread, 'dispatched')) return
+        const kept = stream.release()
+        if (kept) echo(0, kept, unread, 'no-channel' as HandoffRoute)
       })
     })
     server.listen(0, '127.0.0.1')
@@ -190,10 +193,10 @@ if (process.env[SIBLING_ENV]) {
     const node0 = channelsOrThrow({ self: 0, adopt: () => {}, log: () => {} })
     try {
       assert.not.ok(node0.canPass(1))
-      const socket = new net.Socket()
-      assert.not.ok(node0.pass(1, socket, Buffer.from('x'), 'dispatched'))
-      assert.not.ok(socket.destroyed)
-      socket.destroy()
+      let released = 0
+      const stream = { release: () => (released++, null) } as unknown as ClientStream
+      assert.not.ok(node0.pass(1, stream, Buffer.from('x'), 'dispatched'))
+      assert.is(released, 0, 'the stream keeps its handle')
       assert.not.ok(node0.open(1, 999_999), 'a descriptor that is not open')
       const failed = await node0.connect(1, join(root, 'nobody.sock'), 500).then(
         () => null,

@@ -5,7 +5,7 @@
 //
 // A pass: the front end has stopped reading the client (front.ts detach), so what the client
 // sends next waits in the kernel and travels with the descriptor; the handle leaves its
-// net.Socket (as child_process does when it sends one) and goes out with a PASS frame
+// client stream (client-stream.ts release) and goes out with a PASS frame
 // (fd-frames.ts). The receiver answers ACK before it touches the client, and the sender keeps
 // its copy of the descriptor until then: if the channel ends first (the receiver died, or
 // stopped), every pass not acknowledged comes back and this node serves it itself (route
@@ -17,8 +17,7 @@
 // Channels are IPC pipes (ipc-pipe.ts) opened on descriptors this process inherited from the
 // cluster parent, or connected by this process to a listener the parent made (fd-mesh.ts).
 
-import type net from 'node:net'
-import { readingSocket, takeHandle } from '../node/client-socket.js'
+import { ClientStream } from '../node/client-stream.js'
 import type { HandoffRoute } from '../node/credential.js'
 import { encodeFrame, encodePass, FRAME_ACK, FRAME_HEADER_BYTES, FRAME_HELLO, FRAME_NACK, FRAME_PASS, FrameDecoder, FrameError, type Frame } from './fd-frames.js'
 import { connectPipe, loadIpcPipes, UV_ECONNRESET, UV_EOF, type IpcPipes, type PipeHandle, type StreamHandle } from './ipc-pipe.js'
@@ -54,11 +53,9 @@ const CLOSED_BY_SIBLING = 'closed by the sibling'
 /** Sends FIN to a client whose handle this process holds, then lets go of the handle. */
 function shutDownClient(handle: StreamHandle): void {
   // What the client sends meanwhile is read and dropped.
-  const socket = readingSocket(handle, noop)
-  socket.on('error', noop)
-  socket.end()
-  socket.once('finish', () => socket.destroy())
-  setTimeout(() => socket.destroy(), 1000).unref()
+  const stream = new ClientStream(handle, { data: noop, end: noop, close: noop })
+  stream.end()
+  setTimeout(() => stream.destroy(), 1000).unref()
 }
 
 interface Unacked {
@@ -100,8 +97,8 @@ class SiblingChannel {
     return this.up && !this.closed && this.pipe.writeQueueSize < MAX_QUEUED_BYTES
   }
 
-  pass(socket: net.Socket, bytes: Buffer, route: HandoffRoute): void {
-    const handle = takeHandle(socket)
+  pass(socket: ClientStream, bytes: Buffer, route: HandoffRoute): void {
+    const handle = socket.release()
     if (!handle) return // the client went away meanwhile: nothing to pass
     const seq = this.nextSeq++
     if (!this.write(encodePass(seq, route, bytes), handle)) {
@@ -331,7 +328,7 @@ export class SiblingChannels {
   }
 
   /** Passes the client to `peer`; false (the socket untouched) when there is no usable channel. */
-  pass(peer: number, socket: net.Socket, bytes: Buffer, route: HandoffRoute): boolean {
+  pass(peer: number, socket: ClientStream, bytes: Buffer, route: HandoffRoute): boolean {
     const channel = this.channels.get(peer)
     if (!channel?.usable) return false
     channel.pass(socket, bytes, route)

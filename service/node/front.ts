@@ -5,10 +5,12 @@
 // order, so pipelined requests wait in the buffer). Every wait has a bound: a request head
 // must arrive within the head deadline from its first byte (a timer, so a client that sends
 // part of a head and stops is answered 408 on time), a silent connection closes after the
-// idle time-out, and a client pipelining faster than it reads is paused.
+// idle time-out (the front end's sweep, not a timer per connection), and a client pipelining
+// faster than it reads is paused. A client that half-closes after its requests still gets
+// their responses, then the connection closes.
 
-import type net from 'node:net'
-import { destroyAfterWrites, handleOf, readingSocket, stopReading, type ClientHandle } from './client-socket.js'
+import type { ClientHandle } from './client-socket.js'
+import { ClientStream } from './client-stream.js'
 import type { HandoffRoute } from './credential.js'
 import { parseRequestHead, type RequestHead } from './http.js'
 
@@ -23,11 +25,12 @@ export interface RequestHandler {
    */
   handle(conn: ClientConnection, head: RequestHead, bytes: Buffer, adopted: HandoffRoute | null): Outcome | Promise<Outcome>
   /** Answers a request that cannot be handled (bad head, deadline); the connection then closes. */
-  refuse(socket: net.Socket, status: number, reason: string): void
+  refuse(socket: ClientStream, status: number, reason: string): void
 }
 
 export interface FrontOptions {
   headerTimeoutMs: number
+  /** A connection with no read or write for this long is closed (to within a quarter of it, at most 1 s more). */
   idleTimeoutMs: number
   /** Bytes buffered behind a request in progress before the client is paused. */
   maxBufferedPipeline: number
@@ -36,7 +39,7 @@ export interface FrontOptions {
 export const DEFAULT_FRONT_OPTIONS: FrontOptions = { headerTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBufferedPipeline: 64 * 1024 }
 
 export class ClientConnection {
-  readonly socket: net.Socket
+  readonly socket: ClientStream
   /**
    * A peer node opened this connection to relay requests: its first request carried a valid
    * credential, so later ones carry only the decision (request-path.ts).
@@ -62,18 +65,23 @@ export class ClientConnection {
   ) {
     this.buf = initial && initial.length > 0 ? initial : null
     this.adopted = adopted
-    const socket = (this.socket = readingSocket(handle, (bytes) => this.onData(bytes)))
-    socket.setTimeout(options.idleTimeoutMs)
-    socket.on('timeout', () => {
-      if (!this.busy && this.buf) this.refuse(408, 'request head not received in time')
-      socket.destroy()
-    })
-    socket.on('error', () => socket.destroy())
-    socket.on('close', () => {
-      this.clearHeadTimer()
-      this.onClose(this)
+    this.socket = new ClientStream(handle, {
+      data: (bytes) => this.onData(bytes),
+      end: () => {
+        if (!this.busy) this.pump()
+      },
+      close: () => {
+        this.clearHeadTimer()
+        this.onClose(this)
+      },
     })
     if (this.buf) this.pump()
+  }
+
+  /** Nothing read or written for the idle time-out (FrontEnd's sweep). */
+  idleTimeout(): void {
+    if (!this.busy && this.buf) this.refuse(408, 'request head not received in time')
+    this.socket.destroy()
   }
 
   /** `chunk` is a view of the shared read buffer (client-socket.ts): what is kept is copied. */
@@ -92,7 +100,9 @@ export class ClientConnection {
       const bytes = this.buf
       const parsed = parseRequestHead(bytes)
       if ('incomplete' in parsed) {
-        this.armHeadTimer()
+        // After the client's FIN, the rest of this head will never come.
+        if (this.socket.ended) this.end()
+        else this.armHeadTimer()
         return
       }
       this.clearHeadTimer()
@@ -124,6 +134,8 @@ export class ClientConnection {
       }
       if (!this.settle(outcome, head)) return
     }
+    // Every request the client sent before its FIN is answered: now close.
+    if (this.socket.ended && !this.busy && !this.ended && !this.detached) this.end()
   }
 
   /** Applies an outcome; true = go on parsing. */
@@ -142,7 +154,7 @@ export class ClientConnection {
     }
     if (outcome === 'drain') {
       this.busy = true
-      this.socket.once('drain', () => this.proceed('next', head))
+      this.socket.whenWritable(() => this.proceed('next', head))
       return false
     }
     return true
@@ -151,7 +163,7 @@ export class ClientConnection {
   private proceed(outcome: Outcome, head: RequestHead): void {
     this.busy = false
     if (this.settle(outcome, head)) {
-      if (this.socket.isPaused()) this.socket.resume()
+      if (this.socket.isPaused) this.socket.resume()
       this.pump()
     }
   }
@@ -192,13 +204,13 @@ export class ClientConnection {
     const more = this.buf !== null
     this.buf = null
     this.clearHeadTimer()
-    if (!more && !this.writing) destroyAfterWrites(this.socket)
+    if (!more && !this.writing) this.socket.destroy()
     else this.socket.end()
   }
 
   /** True while responses already written are still on their way out of this process. */
   get writing(): boolean {
-    return this.socket.writableLength > 0 || (handleOf(this.socket)?.writeQueueSize ?? 0) > 0
+    return this.socket.queuedBytes > 0
   }
 
   /**
@@ -210,9 +222,10 @@ export class ClientConnection {
   detach(): Buffer | null {
     if (this.writing || !this.current) return null
     // Stop reading in this process first: bytes the kernel still holds travel with the
-    // socket; bytes already read are all here (reads are delivered as they happen, never
-    // held in the socket's stream buffer: client-socket.ts) and travel with the message.
-    if (!stopReading(this.socket)) return null
+    // socket; bytes already read are all here (reads are delivered as they happen:
+    // client-stream.ts) and travel with the message.
+    if (this.socket.destroyed) return null
+    this.socket.pause()
     const parts: Buffer[] = [this.current]
     if (this.buf) parts.push(this.buf)
     this.buf = null
@@ -222,23 +235,48 @@ export class ClientConnection {
   }
 }
 
-/** Every client connection of a node. */
+/**
+ * Every client connection of a node, and their idle clock: one sweep every quarter of the
+ * idle time-out (at most every second) counts each connection's sweeps since its last read or
+ * write, instead of a timer per connection re-armed on every read and write.
+ */
 export class FrontEnd {
   readonly connections = new Set<ClientConnection>()
+  private sweeper: NodeJS.Timeout | null = null
+  private readonly sweepMs: number
+  private readonly idleSweeps: number
 
   constructor(
     private readonly handler: RequestHandler,
     private readonly options: FrontOptions = DEFAULT_FRONT_OPTIONS,
-  ) {}
+  ) {
+    this.sweepMs = Math.max(1, Math.min(1000, Math.floor(options.idleTimeoutMs / 4)))
+    this.idleSweeps = Math.max(1, Math.ceil(options.idleTimeoutMs / this.sweepMs))
+  }
 
   /** A client on `handle`: accepted here, or passed by a sibling with the bytes it had read (`initial`). */
   accept(handle: ClientHandle, initial: Buffer | null = null, adopted: HandoffRoute | null = null): ClientConnection {
     const conn = new ClientConnection(handle, this.handler, this.options, (c) => this.connections.delete(c), initial, adopted)
     this.connections.add(conn)
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), this.sweepMs)
+      this.sweeper.unref()
+    }
     return conn
   }
 
+  private sweep(): void {
+    for (const conn of this.connections) if (++conn.socket.idleSweeps > this.idleSweeps) conn.idleTimeout()
+    if (this.connections.size === 0) this.stopSweeping()
+  }
+
+  private stopSweeping(): void {
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
+  }
+
   destroyAll(): void {
+    this.stopSweeping()
     for (const conn of this.connections) conn.socket.destroy()
     this.connections.clear()
   }

@@ -10,6 +10,8 @@ import { fileBytes, get, makeDocroot, parseResponses, pipelinedSegments, rawExch
 import { signHandoff } from './credential.js'
 import { parseRequestHead } from './http.js'
 import { PeerRelay } from './relay.js'
+import { takeHandle } from './client-socket.js'
+import { ClientStream } from './client-stream.js'
 
 const SIZES = [0, 1, 1000, 65536, 3_000_000]
 let root = ''
@@ -157,7 +159,9 @@ test('a response arriving in small pieces for a client that stalls: bytes queued
   const relay = new PeerRelay()
   relay.setPeers(new Map([[1, `127.0.0.1:${(peerServer.address() as net.AddressInfo).port}`]]))
   const reader = net.connect(clientPath)
-  const [client] = (await once(clientSide, 'connection')) as [net.Socket]
+  const [accepted] = (await once(clientSide, 'connection')) as [net.Socket]
+  // The node's front end gives the relay a client stream on the accepted handle.
+  const client = new ClientStream(takeHandle(accepted)!, { data: () => {}, end: () => {}, close: () => {} })
   try {
     reader.pause()
     const received: Buffer[] = []

@@ -17,6 +17,7 @@ import net from 'node:net'
 import { NOT_FORWARDED, type RequestHead } from './http.js'
 import { bodyLength, parseResponseHead, type ResponseHead } from './response.js'
 import { parseListen } from './address.js'
+import type { ClientStream } from './client-stream.js'
 
 export interface RelayOptions {
   /** Connections kept per peer at most; further requests wait for one. */
@@ -44,7 +45,7 @@ export class RelayError extends Error {
 export type RelayOutcome = 'next' | 'drain' | 'close'
 
 interface Exchange {
-  client: net.Socket
+  client: ClientStream
   method: string
   clientKeepAlive: boolean
   /** Response bytes gathered until the head is complete. */
@@ -164,7 +165,7 @@ class PeerConnection {
       }
       ex.lastWriteOk = ex.client.write(body)
     }
-    if (ex.client.writableLength > 0) this.lent = true
+    if (ex.client.queuedBytes > 0) this.lent = true
     ex.remaining -= body.length
     if (ex.remaining === 0) {
       this.finish(ex)
@@ -176,14 +177,10 @@ class PeerConnection {
   /** The client's buffer is full: stop reading the peer until it drains (or goes away). */
   private waitForClient(ex: Exchange): void {
     this.socket.pause()
-    const resume = () => {
-      ex.client.off('drain', resume)
-      ex.client.off('close', resume)
+    ex.client.whenWritable(() => {
       if (ex.client.destroyed) this.fail('client went away', true)
       else this.socket.resume()
-    }
-    ex.client.on('drain', resume)
-    ex.client.on('close', resume)
+    })
   }
 
   private finish(ex: Exchange): void {
@@ -234,12 +231,7 @@ function writeHead(ex: Exchange, buf: Buffer, head: ResponseHead, body: Buffer):
   let at = buf.copy(out, 0, 0, head.connectionStart)
   at += out.write(connection, at, 'latin1')
   buf.copy(out, at, head.connectionEnd, head.headEnd)
-  if (body.length === 0) return client.write(out)
-  client.cork()
-  client.write(out)
-  const ok = client.write(body)
-  client.uncork()
-  return ok
+  return body.length === 0 ? client.write(out) : client.writeHeadAndBody(out, body)
 }
 
 class PeerPool {
@@ -338,7 +330,7 @@ export class PeerRelay {
    * Sends the request to peer `to` and streams its response to `client`. Rejects with a
    * RelayError; when `beforeResponse` is set, nothing reached the client.
    */
-  async relay(client: net.Socket, head: RequestHead, bytes: Buffer, to: number, credential: CredentialLine): Promise<RelayOutcome> {
+  async relay(client: ClientStream, head: RequestHead, bytes: Buffer, to: number, credential: CredentialLine): Promise<RelayOutcome> {
     const pool = this.pools.get(to)
     if (!pool) throw new RelayError(`no address for node ${to}`, true, false)
     try {
@@ -350,7 +342,7 @@ export class PeerRelay {
     }
   }
 
-  private async exchange(pool: PeerPool, client: net.Socket, head: RequestHead, bytes: Buffer, credential: CredentialLine, fresh: boolean): Promise<RelayOutcome> {
+  private async exchange(pool: PeerPool, client: ClientStream, head: RequestHead, bytes: Buffer, credential: CredentialLine, fresh: boolean): Promise<RelayOutcome> {
     const acquired = pool.acquire(fresh)
     const conn = acquired instanceof PeerConnection ? acquired : await acquired
     return new Promise<RelayOutcome>((resolve, reject) => {

@@ -3,9 +3,9 @@
 // (fd passing) or by relay to the peer (relay.ts). A request a peer routed here (a valid
 // credential, or a socket a sibling passed) skips routing: the decision is made.
 
-import type net from 'node:net'
 import { hashKey } from '../policy/index.js'
 import { HANDOFF_HEADER, handoffDecision, signHandoff, verifyDecision, verifyHandoff, type HandoffRoute } from './credential.js'
+import type { ClientStream } from './client-stream.js'
 import type { ClientConnection, Outcome, RequestHandler } from './front.js'
 import type { TargetHasher } from './hash.js'
 import { headerValue, type RequestHead } from './http.js'
@@ -20,7 +20,7 @@ export interface SocketPasser {
   /** The sibling can be reached now (checked before the connection stops reading). */
   canPass(to: number): boolean
   /** Sends the socket with every byte read from it and not yet answered. */
-  pass(to: number, socket: net.Socket, bytes: Buffer, route: HandoffRoute): void
+  pass(to: number, socket: ClientStream, bytes: Buffer, route: HandoffRoute): void
 }
 
 export interface RequestPathOptions {
@@ -53,7 +53,7 @@ export class RequestPath implements RequestHandler {
     this.self = o.self
   }
 
-  refuse(socket: net.Socket, status: number, reason: string): void {
+  refuse(socket: ClientStream, status: number, reason: string): void {
     this.o.server.error(socket, status, reason, false)
   }
 
@@ -119,7 +119,7 @@ export class RequestPath implements RequestHandler {
   }
 
   /** A request a peer routed here: the decision is made; serve it. */
-  private handedIn(socket: net.Socket, head: RequestHead, rel: string, hash: number, route: HandoffRoute): Outcome | Promise<Outcome> {
+  private handedIn(socket: ClientStream, head: RequestHead, rel: string, hash: number, route: HandoffRoute): Outcome | Promise<Outcome> {
     if (route === 'fallback') return this.serveCounted(socket, head, rel, 'fallback', hash, { node: this.self, route: 'fallback-in' })
     // A dispatcher's answer, asked for or reused by the sender (a reused one sends no DONE:
     // route.ts, Router.finished); either way DS's node half learns the target is ours.
@@ -137,19 +137,13 @@ export class RequestPath implements RequestHandler {
    * Serves from this node, counting the request in its load until the response is written
    * or buffered below the high-water mark; then releases what the decision counted.
    */
-  private serveCounted(socket: net.Socket, head: RequestHead, rel: string, route: Route, hash: number, decision: Arrival): Outcome | Promise<Outcome> {
+  private serveCounted(socket: ClientStream, head: RequestHead, rel: string, route: Route, hash: number, decision: Arrival): Outcome | Promise<Outcome> {
     this.inFlight++
     const settle = (ok: boolean): Outcome => {
       this.o.router.finished(hash, decision)
       if (ok) this.inFlight--
       else {
-        const release = () => {
-          socket.off('drain', release)
-          socket.off('close', release)
-          this.inFlight--
-        }
-        socket.on('drain', release)
-        socket.on('close', release)
+        socket.whenWritable(() => this.inFlight--)
       }
       return ok ? 'next' : 'drain'
     }

@@ -2,10 +2,10 @@
 // response). Every response carries Content-Length and the X-L7-* headers, so peers that
 // relay it can frame it by length and clients can see where and how it was served.
 
-import type net from 'node:net'
 import type { ContentCache } from './cache.js'
 import { STATUS_TEXT, httpDate, type RequestHead } from './http.js'
 import type { NodeMetrics, Route } from './metrics.js'
+import type { ClientStream } from './client-stream.js'
 
 /**
  * Bodies up to this size are copied behind the head into one buffer (from Node's pool: head
@@ -32,9 +32,9 @@ export class FileServer {
   }
 
   /** Writes a whole response; false when the socket's buffer is over its high-water mark. */
-  send(socket: net.Socket, head: string, body: Buffer | null): boolean {
+  send(socket: ClientStream, head: string, body: Buffer | null): boolean {
     if (socket.destroyed) return true
-    if (!body || body.length === 0) return socket.write(head, 'latin1')
+    if (!body || body.length === 0) return socket.writeLatin1(head)
     if (body.length <= COALESCE_BYTES) {
       const headLength = Buffer.byteLength(head, 'latin1')
       const out = Buffer.allocUnsafe(headLength + body.length)
@@ -42,21 +42,17 @@ export class FileServer {
       body.copy(out, headLength)
       return socket.write(out)
     }
-    socket.cork()
-    socket.write(head, 'latin1')
-    const ok = socket.write(body)
-    socket.uncork()
-    return ok
+    return socket.writeHeadAndBody(head, body)
   }
 
-  error(socket: net.Socket, status: number, reason: string, keepAlive: boolean, route: Route = 'local'): boolean {
+  error(socket: ClientStream, status: number, reason: string, keepAlive: boolean, route: Route = 'local'): boolean {
     const body = Buffer.from(`${status} ${STATUS_TEXT[status] ?? ''}: ${reason}\n`)
     this.metrics.served(route, status, body.length)
     return this.send(socket, this.responseHead(status, 'text/plain; charset=utf-8', body.length, keepAlive, route, 'miss'), body)
   }
 
   /** A directory named without its trailing slash: 301 to the `/` form (whose index.html is served), as web servers do. */
-  private redirectToDirectory(socket: net.Socket, head: RequestHead, route: Route): boolean {
+  private redirectToDirectory(socket: ClientStream, head: RequestHead, route: Route): boolean {
     const query = head.target.indexOf('?')
     const location = query < 0 ? `${head.target}/` : `${head.target.slice(0, query)}/${head.target.slice(query)}`
     const body = Buffer.from(`301 Moved Permanently: ${location}\n`)
@@ -65,7 +61,7 @@ export class FileServer {
   }
 
   /** Serves root-relative `rel`; resolves false when the socket needs draining first. */
-  serve(socket: net.Socket, head: RequestHead, rel: string, route: Route): boolean | Promise<boolean> {
+  serve(socket: ClientStream, head: RequestHead, rel: string, route: Route): boolean | Promise<boolean> {
     const isHead = head.method === 'HEAD'
     const hit = this.cache.peek(rel)
     if (hit) {
