@@ -1,8 +1,8 @@
 // The platform floor: N processes of the least Node.js web server (node-floor-server.ts:
-// files in memory, a fixed head, raw sockets, no routing), reached the way l7's nodes are
+// files in memory, a fixed head, no routing, on the client streams l7's nodes use), reached the way l7's nodes are
 // (each on its own port behind a proxy, or all on one shared listening socket). Measured in
 // the same rounds as l7 and the peer, it splits l7's distance from HAProxy + nginx into what
-// any Node.js process pays here (event loop, streams, wake-ups) and what l7's own work adds.
+// any Node.js process pays here (event loop, system calls, wake-ups) and what l7's own work adds.
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
