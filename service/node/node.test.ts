@@ -150,6 +150,48 @@ test('a silent half-sent request is timed out', async () => {
   }
 })
 
+test('a client that sends its requests and then its FIN gets every response, then the close', async () => {
+  // A fresh node: every file is a cache miss, answered after the client's FIN has arrived.
+  const fresh = await startNode({ id: 5, docroot: root, adminPort: null })
+  try {
+    const socket = net.connect({ port: fresh.port, host: '127.0.0.1', allowHalfOpen: true })
+    const chunks: Buffer[] = []
+    socket.on('data', (c) => chunks.push(c))
+    const ended = once(socket, 'end')
+    socket.end(get('/1000.bin', '', '1.1') + get('/65536.bin', '', '1.1') + get('/1000000.bin', '', '1.1'))
+    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('no FIN from the node')), 5000))])
+    socket.destroy()
+    const { responses, rest } = parseResponses(Buffer.concat(chunks))
+    assert.equal(
+      responses.map((r) => r.status),
+      [200, 200, 200],
+    )
+    assert.ok(responses[0].body.equals(fileBytes(1000)))
+    assert.ok(responses[1].body.equals(fileBytes(65536)))
+    assert.ok(responses[2].body.equals(fileBytes(1_000_000)))
+    assert.is(rest.length, 0)
+  } finally {
+    await fresh.close()
+  }
+})
+
+test('an idle keep-alive connection is closed after the idle time-out, not before', async () => {
+  const quick = await startNode({ id: 6, docroot: root, adminPort: null, idleTimeoutMs: 400 })
+  try {
+    const socket = net.connect(quick.port, '127.0.0.1')
+    socket.write(get('/1.bin', '', '1.1'))
+    await once(socket, 'data')
+    const answered = performance.now()
+    socket.resume()
+    await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('not closed')), 5000))])
+    const idle = performance.now() - answered
+    // The front end's sweep runs every quarter of the time-out: closed within one more quarter.
+    assert.ok(idle >= 380 && idle < 2000, `${idle.toFixed(0)} ms`)
+  } finally {
+    await quick.close()
+  }
+})
+
 test('a client dribbling its request head is cut off at the head deadline (408)', async () => {
   const quick = await startNode({ id: 3, docroot: root, adminPort: null, headerTimeoutMs: 300, idleTimeoutMs: 5000 })
   const { connect } = await import('node:net')
