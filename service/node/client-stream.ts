@@ -29,7 +29,6 @@ interface ShutdownRequest {
 
 /** The stream members of a libuv handle (LibuvStreamWrap) this module uses. */
 interface StreamHandle extends ClientHandle {
-  onread: ((arrayBuffer?: ArrayBuffer) => void) | unknown
   readStart(): number
   readStop(): number
   useUserBuffer(buffer: Uint8Array): void

@@ -84,7 +84,7 @@ export class ClientConnection {
     this.socket.destroy()
   }
 
-  /** `chunk` is a view of the shared read buffer (client-socket.ts): what is kept is copied. */
+  /** `chunk` is a view of the shared read buffer (client-stream.ts): what is kept is copied. */
   private onData(chunk: Buffer): void {
     if (this.ended || this.detached) return
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk)

@@ -142,9 +142,7 @@ export class RequestPath implements RequestHandler {
     const settle = (ok: boolean): Outcome => {
       this.o.router.finished(hash, decision)
       if (ok) this.inFlight--
-      else {
-        socket.whenWritable(() => this.inFlight--)
-      }
+      else socket.whenWritable(() => this.inFlight--)
       return ok ? 'next' : 'drain'
     }
     const result = this.o.server.serve(socket, head, rel, route)
