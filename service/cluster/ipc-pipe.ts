@@ -16,6 +16,7 @@
 // to the route through the `l7 cluster` parent instead of failing at the first handoff.
 
 import { constants } from 'node:os'
+import { processBinding } from '../core/process-binding.js'
 import type { ClientHandle } from '../node/client-socket.js'
 
 /** A libuv pipe handle (PipeWrap), as far as this module uses it. */
@@ -71,12 +72,6 @@ export const UV_EOF = -4095
 export const UV_ECONNRESET = -constants.errno.ECONNRESET
 
 type Binding = Record<string, unknown>
-
-/** Node's own `process.binding` (undefined where a Node has dropped it). */
-function processBinding(name: string): unknown {
-  const get = (process as unknown as { binding?: (name: string) => unknown }).binding
-  return typeof get === 'function' ? get.call(process, name) : undefined
-}
 
 let loaded: IpcPipes | string | undefined
 

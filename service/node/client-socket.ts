@@ -12,11 +12,8 @@ import net from 'node:net'
 export interface ClientHandle {
   close(callback?: () => void): void
   onread: unknown
-  reading?: boolean
   readStop?(): number
   setNoDelay?(enable: boolean): number
-  /** Bytes libuv still has to write. */
-  writeQueueSize?: number
 }
 
 /** The handle under `socket` (null once it is destroyed or its handle taken). */

@@ -13,6 +13,7 @@
 // view of it, valid until it returns (front.ts copies what it keeps). A write the kernel does
 // not take at once keeps its buffer referenced on its request until libuv completes it.
 
+import { processBinding } from '../core/process-binding.js'
 import type { ClientHandle } from './client-socket.js'
 
 interface WriteRequest {
@@ -28,7 +29,7 @@ interface ShutdownRequest {
 }
 
 /** The stream members of a libuv handle (LibuvStreamWrap) this module uses. */
-interface StreamHandle extends ClientHandle {
+interface LibuvStream extends ClientHandle {
   readStart(): number
   readStop(): number
   useUserBuffer(buffer: Uint8Array): void
@@ -48,8 +49,7 @@ interface StreamBinding {
 }
 
 function loadBinding(): StreamBinding {
-  const get = (process as unknown as { binding?: (name: string) => unknown }).binding
-  const binding = (typeof get === 'function' ? get.call(process, 'stream_wrap') : undefined) as Partial<StreamBinding> | undefined
+  const binding = processBinding('stream_wrap') as Partial<StreamBinding> | undefined
   if (
     typeof binding?.WriteWrap !== 'function' ||
     typeof binding.ShutdownWrap !== 'function' ||
@@ -100,14 +100,14 @@ export class ClientStream {
   /** Called once when the queue falls below the high-water mark, or the stream closes. */
   private waiters: Array<() => void> | null = null
 
-  private handle: StreamHandle | null
+  private handle: LibuvStream | null
 
   /** Reads and writes `handle`, an accepted client's (or one a sibling passed). */
   constructor(
     handle: ClientHandle,
     private readonly events: ClientStreamEvents,
   ) {
-    const stream = (this.handle = handle as StreamHandle)
+    const stream = (this.handle = handle as LibuvStream)
     stream.useUserBuffer(READ_BUFFER)
     stream.onread = () => this.onRead()
     if (stream.readStart() !== 0) this.destroy()
@@ -161,7 +161,7 @@ export class ClientStream {
 
   private request(): WriteRequest {
     const req = new WriteWrap()
-    req.handle = this.handle as StreamHandle
+    req.handle = this.handle as LibuvStream
     req.oncomplete = (status) => this.afterWrite(status)
     req.buffer = null
     return req
@@ -176,7 +176,7 @@ export class ClientStream {
     this.idleSweeps = 0
     // A string's bytes were copied by the write itself; a buffer must outlive a queued write.
     if (streamBaseState[kLastWriteWasAsync] !== 0) req.buffer = keep
-    return (this.handle as StreamHandle).writeQueueSize < HIGH_WATER_BYTES
+    return (this.handle as LibuvStream).writeQueueSize < HIGH_WATER_BYTES
   }
 
   /** A queued write completed (or was cancelled by a close). */
@@ -187,7 +187,7 @@ export class ClientStream {
       return
     }
     this.idleSweeps = 0
-    if (this.waiters && (this.handle as StreamHandle).writeQueueSize < HIGH_WATER_BYTES) this.wake()
+    if (this.waiters && (this.handle as LibuvStream).writeQueueSize < HIGH_WATER_BYTES) this.wake()
   }
 
   /** Calls `callback` once, when the queue is below the high-water mark (now, if it is) or the stream closes. */
