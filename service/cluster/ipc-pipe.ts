@@ -16,7 +16,7 @@
 // to the route through the `l7 cluster` parent instead of failing at the first handoff.
 
 import { constants } from 'node:os'
-import { processBinding } from '../core/process-binding.js'
+import { bindingObject, processBinding, streamWrapFrom, UV_EOF } from '../core/process-binding.js'
 import type { ClientHandle } from '../node/client-socket.js'
 
 /** A libuv pipe handle (PipeWrap), as far as this module uses it. */
@@ -66,12 +66,9 @@ export interface IpcPipes {
   lastWriteWasAsync(): boolean
 }
 
-/** libuv's UV_EOF. */
-export const UV_EOF = -4095
+export { UV_EOF }
 /** libuv's UV_ECONNRESET (on Unix, minus the errno): a peer that closed with bytes of ours unread. */
 export const UV_ECONNRESET = -constants.errno.ECONNRESET
-
-type Binding = Record<string, unknown>
 
 let loaded: IpcPipes | string | undefined
 
@@ -84,30 +81,15 @@ export function loadIpcPipes(): IpcPipes | string {
 /** The IPC pipes from `binding` (process.binding, or a stand-in in specs), or what is missing. */
 export function ipcPipesFrom(binding: (name: string) => unknown): IpcPipes | string {
   const why = (what: string) => `Node ${process.version} lacks ${what}; fd handoffs go through the cluster parent`
-  const get = (name: string): Binding | null => {
-    try {
-      const b = binding(name)
-      return b !== null && typeof b === 'object' ? (b as Binding) : null
-    } catch {
-      return null // for example --throw-deprecation, or a binding no longer allowed
-    }
-  }
-  const pipeWrap = get('pipe_wrap')
-  const streamWrap = get('stream_wrap')
-  if (!pipeWrap || !streamWrap) return why("process.binding('pipe_wrap') or ('stream_wrap')")
+  const pipeWrap = bindingObject(binding, 'pipe_wrap')
+  if (!pipeWrap) return why("process.binding('pipe_wrap')")
+  const stream = streamWrapFrom(binding)
+  if (typeof stream === 'string') return why(stream)
   const Pipe = pipeWrap.Pipe as (new (type: number) => PipeHandle) | undefined
   const PipeConnectWrap = pipeWrap.PipeConnectWrap as (new () => ConnectRequest) | undefined
   const constants = pipeWrap.constants as { IPC?: number; SERVER?: number; SOCKET?: number } | undefined
-  const WriteWrap = streamWrap.WriteWrap as (new () => WriteRequest) | undefined
-  const state = streamWrap.streamBaseState as Int32Array | undefined
-  const kReadBytesOrError = streamWrap.kReadBytesOrError as number | undefined
-  const kArrayBufferOffset = streamWrap.kArrayBufferOffset as number | undefined
-  const kLastWriteWasAsync = streamWrap.kLastWriteWasAsync as number | undefined
-  if (typeof Pipe !== 'function' || typeof PipeConnectWrap !== 'function' || typeof WriteWrap !== 'function') return why('Pipe, PipeConnectWrap or WriteWrap')
+  if (typeof Pipe !== 'function' || typeof PipeConnectWrap !== 'function') return why('Pipe or PipeConnectWrap')
   if (typeof constants?.IPC !== 'number' || typeof constants.SERVER !== 'number' || typeof constants.SOCKET !== 'number') return why('pipe_wrap.constants')
-  if (!(state instanceof Int32Array) || typeof kReadBytesOrError !== 'number' || typeof kArrayBufferOffset !== 'number' || typeof kLastWriteWasAsync !== 'number') {
-    return why('stream_wrap.streamBaseState')
-  }
   for (const method of ['open', 'bind', 'listen', 'connect', 'readStart', 'readStop', 'writeBuffer', 'close']) {
     if (typeof (Pipe.prototype as unknown as Record<string, unknown>)[method] !== 'function') return why(`Pipe.prototype.${method}`)
   }
@@ -115,10 +97,10 @@ export function ipcPipesFrom(binding: (name: string) => unknown): IpcPipes | str
   return {
     pipe: (kind) => new Pipe(types[kind]),
     connectRequest: () => new PipeConnectWrap(),
-    writeRequest: () => new WriteWrap(),
-    readLength: () => state[kReadBytesOrError],
-    readOffset: () => state[kArrayBufferOffset],
-    lastWriteWasAsync: () => state[kLastWriteWasAsync] !== 0,
+    writeRequest: () => new stream.WriteWrap() as WriteRequest,
+    readLength: () => stream.state[stream.kReadBytesOrError],
+    readOffset: () => stream.state[stream.kArrayBufferOffset],
+    lastWriteWasAsync: () => stream.state[stream.kLastWriteWasAsync] !== 0,
   }
 }
 

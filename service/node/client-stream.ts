@@ -13,7 +13,7 @@
 // view of it, valid until it returns (front.ts copies what it keeps). A write the kernel does
 // not take at once keeps its buffer referenced on its request until libuv completes it.
 
-import { processBinding } from '../core/process-binding.js'
+import { streamWrapFrom, UV_EOF } from '../core/process-binding.js'
 import type { ClientHandle } from './client-socket.js'
 
 interface WriteRequest {
@@ -40,32 +40,11 @@ interface LibuvStream extends ClientHandle {
   readonly writeQueueSize: number
 }
 
-interface StreamBinding {
-  WriteWrap: new () => WriteRequest
-  ShutdownWrap: new () => ShutdownRequest
-  streamBaseState: Int32Array
-  kReadBytesOrError: number
-  kLastWriteWasAsync: number
-}
-
-function loadBinding(): StreamBinding {
-  const binding = processBinding('stream_wrap') as Partial<StreamBinding> | undefined
-  if (
-    typeof binding?.WriteWrap !== 'function' ||
-    typeof binding.ShutdownWrap !== 'function' ||
-    !(binding.streamBaseState instanceof Int32Array) ||
-    typeof binding.kReadBytesOrError !== 'number' ||
-    typeof binding.kLastWriteWasAsync !== 'number'
-  ) {
-    throw new Error(`l7's node needs Node's stream_wrap binding (WriteWrap, ShutdownWrap, streamBaseState), as Node 20 has; Node ${process.version} lacks it`)
-  }
-  return binding as StreamBinding
-}
-
-const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = loadBinding()
-
-/** libuv's UV_EOF. */
-const UV_EOF = -4095
+const streamWrap = streamWrapFrom()
+if (typeof streamWrap === 'string') throw new Error(`l7's node needs Node's ${streamWrap}, as Node 20 has; Node ${process.version} lacks it`)
+const WriteWrap = streamWrap.WriteWrap as new () => WriteRequest
+const ShutdownWrap = streamWrap.ShutdownWrap as new () => ShutdownRequest
+const { state: streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = streamWrap
 /** shutdown() finished at once (nothing was left to flush: libuv's return for that case, as net checks). */
 const SHUTDOWN_DONE = 1
 
