@@ -5,8 +5,8 @@ import net from 'node:net'
 import { acceptHandles, type ClientHandle } from './client-socket.js'
 import { ClientStream, HIGH_WATER_BYTES, type ClientStreamEvents } from './client-stream.js'
 
-/** A client connected over loopback and the handle this side accepted for it. */
-async function connected(): Promise<{ client: net.Socket; handle: ClientHandle; done(): void }> {
+/** Runs `body` with a client connected over loopback and the handle this side accepted for it, then closes both. */
+async function withConnection(body: (client: net.Socket, handle: ClientHandle) => Promise<void>): Promise<void> {
   const server = net.createServer()
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -14,8 +14,21 @@ async function connected(): Promise<{ client: net.Socket; handle: ClientHandle; 
   // allowHalfOpen: the client sends its FIN only when a test says so.
   const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
   client.on('error', () => {})
-  const handle = await accepted
-  return { client, handle, done: () => (client.destroy(), server.close()) }
+  try {
+    await body(client, await accepted)
+  } finally {
+    client.destroy()
+    server.close()
+  }
+}
+
+/** Waits until `condition` holds, failing after `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
 }
 
 function events(overrides: Partial<ClientStreamEvents> = {}): ClientStreamEvents {
@@ -30,8 +43,7 @@ function receivedUntilEnd(client: net.Socket): Promise<Buffer> {
 }
 
 test('a response larger than the kernel takes: false at the high-water mark, whenWritable once the client reads, every byte in order', async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     const stream = new ClientStream(handle, events())
     client.pause()
     const body = Buffer.alloc(8 << 20)
@@ -45,21 +57,18 @@ test('a response larger than the kernel takes: false at the high-water mark, whe
     assert.is(writable, 0, 'not while the client reads nothing')
     const all = receivedUntilEnd(client)
     client.resume()
-    while (writable === 0) await new Promise((r) => setTimeout(r, 5))
+    await until(() => writable > 0, 'whenWritable')
     assert.is(writable, 1)
     stream.end()
     const got = await all
     assert.is(got.length, Buffer.byteLength(head) + body.length)
     assert.is(got.subarray(0, Buffer.byteLength(head)).toString('latin1'), head)
     assert.ok(got.subarray(Buffer.byteLength(head)).equals(body), 'the body, byte for byte')
-  } finally {
-    done()
-  }
+  })
 })
 
 test('a small write is taken at once: true, nothing queued, whenWritable runs soon', async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     const stream = new ClientStream(handle, events())
     assert.is(stream.writeLatin1('HTTP/1.1 204 No Content\r\n\r\n'), true)
     assert.is(stream.queuedBytes, 0)
@@ -69,14 +78,11 @@ test('a small write is taken at once: true, nothing queued, whenWritable runs so
     assert.ok(writable)
     const [chunk] = (await once(client, 'data')) as [Buffer]
     assert.is(chunk.toString('latin1'), 'HTTP/1.1 204 No Content\r\n\r\n')
-  } finally {
-    done()
-  }
+  })
 })
 
 test("end(): the queued bytes, then FIN; the stream closes once the client's FIN comes", async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     let closed = 0
     const stream = new ClientStream(handle, events({ close: () => closed++ }))
     const body = Buffer.alloc(2 << 20, 7)
@@ -89,17 +95,14 @@ test("end(): the queued bytes, then FIN; the stream closes once the client's FIN
     await new Promise((r) => setTimeout(r, 20))
     assert.is(closed, 0, 'half-closed: waits for the client')
     client.end()
-    while (closed === 0) await new Promise((r) => setTimeout(r, 5))
+    await until(() => closed > 0, 'the close event')
     assert.ok(stream.destroyed)
     assert.is(closed, 1)
-  } finally {
-    done()
-  }
+  })
 })
 
 test("the client's FIN: end event after its bytes, and what is written then still reaches it", async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     const seen: string[] = []
     const stream: ClientStream = new ClientStream(
       handle,
@@ -117,14 +120,11 @@ test("the client's FIN: end event after its bytes, and what is written then stil
     assert.is((await all).toString(), 'answered after the FIN')
     assert.equal(seen, ['request', '<end>'])
     assert.ok(stream.ended)
-  } finally {
-    done()
-  }
+  })
 })
 
 test('destroy: one close event, waiting callbacks run, later writes are ignored', async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     let closed = 0
     const stream = new ClientStream(handle, events({ close: () => closed++ }))
     client.pause()
@@ -136,22 +136,19 @@ test('destroy: one close event, waiting callbacks run, later writes are ignored'
     assert.is(stream.write(Buffer.from('x')), true, 'nothing to wait for')
     client.resume()
     await once(client, 'end')
-    while (closed === 0) await new Promise((r) => setTimeout(r, 5))
+    await until(() => closed > 0, 'the close event')
     assert.is(closed, 1)
     assert.is(woken, 1)
     assert.is(stream.queuedBytes, 0)
-  } finally {
-    done()
-  }
+  })
 })
 
 test('release: the stream lets go of its handle, which another stream reads from where it stopped', async () => {
-  const { client, handle, done } = await connected()
-  try {
+  await withConnection(async (client, handle) => {
     const first: string[] = []
     const stream = new ClientStream(handle, events({ data: (b) => first.push(Buffer.from(b).toString()) }))
     client.write('before')
-    while (first.length === 0) await new Promise((r) => setTimeout(r, 5))
+    await until(() => first.length > 0, 'the first read')
     const released = stream.release()
     assert.ok(released)
     assert.ok(stream.destroyed)
@@ -161,11 +158,9 @@ test('release: the stream lets go of its handle, which another stream reads from
     assert.equal(first, ['before'], 'a released stream reads nothing more')
     const second: string[] = []
     new ClientStream(released!, events({ data: (b) => second.push(Buffer.from(b).toString()) }))
-    while (second.length === 0) await new Promise((r) => setTimeout(r, 5))
+    await until(() => second.length > 0, 'the read after the release')
     assert.equal(second, ['after'])
-  } finally {
-    done()
-  }
+  })
 })
 
 test.run()
